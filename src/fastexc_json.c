@@ -203,8 +203,9 @@ static char *fastexc_pythonize(apr_pool_t *p, const char *in, apr_size_t len,
 json_t *fastexc_json_parse(apr_pool_t *p, const char *text, const char **err)
 {
     json_error_t jerr;
-    json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
-                           &jerr);
+    /* Python's json accepts \u0000 in strings: so do we. */
+    json_t *v = json_loads(text, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES
+                                 | JSON_ALLOW_NUL, &jerr);
     if (!v) {
         *err = apr_psprintf(p, "invalid JSON at line %d, column %d: %s",
                             jerr.line, jerr.column, jerr.text);

@@ -1,0 +1,212 @@
+/*
+ * mod_fastexc_test.c - a module that raises through mod_fastexc's public C
+ * API, built by Apache::Test from c-modules/ for t/api.t.
+ *
+ * A request picks what to raise with headers (tests only):
+ *   X-Raise-Phase   the hook to raise from: post_read_request,
+ *                   translate_name, map_to_storage, header_parser,
+ *                   access_checker, check_authn, check_authz, type_checker,
+ *                   fixups, handler
+ *   X-Raise-Status  the status (default 418)
+ *   X-Raise-Text    a text detail (fastexc_raise_text), or
+ *   X-Raise-Json    a JSON detail (fastexc_raise); neither: default detail
+ *   X-Raise-Header  "Name: value" header(s) to pass in the table
+ *   X-Raise-Bad-Header  set: also pass headers with CR/LF and reserved names
+ *   X-Raise-Sub     set: raise only in subrequests
+ * and `SetHandler fastexc-test-subreq` looks up a URI (X-Lookup) as a
+ * subrequest and reports its status, to show that a raise there sends
+ * nothing.
+ */
+#define HTTPD_TEST_REQUIRE_APACHE 2.4
+
+#if CONFIG_FOR_HTTPD_TEST
+
+<Location /api>
+    SetHandler fastexc-test
+</Location>
+<Location /api/auth>
+    AuthType Basic
+    AuthName "fastexc test"
+    Require valid-user
+</Location>
+<Location /api/subreq>
+    SetHandler fastexc-test-subreq
+</Location>
+<Location /api/errdoc>
+    ErrorDocument 404 /api-errdoc.html
+    ErrorDocument 500 /api-errdoc.html
+</Location>
+
+#endif
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "mod_auth.h"
+#include "apr_strings.h"
+#include "mod_fastexc.h"
+
+module AP_MODULE_DECLARE_DATA fastexc_test_module;
+
+static APR_OPTIONAL_FN_TYPE(fastexc_raise) *test_raise;
+static APR_OPTIONAL_FN_TYPE(fastexc_raise_text) *test_raise_text;
+
+static int test_add_header(void *rec, const char *key, const char *value)
+{
+    apr_table_t *t = rec;
+    const char *colon = strchr(value, ':');
+
+    if (colon) {
+        const char *v = colon + 1;
+        while (*v == ' ') {
+            v++;
+        }
+        apr_table_add(t, apr_pstrmemdup(apr_table_elts(t)->pool, value,
+                                        colon - value), v);
+    }
+    return 1;
+}
+
+/* Raise if this request asks for it in this phase; DECLINED otherwise. */
+static int test_maybe_raise(request_rec *r, const char *phase)
+{
+    const char *want = apr_table_get(r->headers_in, "X-Raise-Phase");
+    const char *s, *text, *json;
+    apr_table_t *headers;
+    int status = 418;
+
+    if (!want || strcmp(want, phase) != 0) {
+        return DECLINED;
+    }
+    if (apr_table_get(r->headers_in, "X-Raise-Sub") && !r->main) {
+        return DECLINED;
+    }
+    if (!test_raise || !test_raise_text) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "FXT0001: mod_fastexc's API is not available");
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if ((s = apr_table_get(r->headers_in, "X-Raise-Status"))) {
+        status = atoi(s);
+    }
+    headers = apr_table_make(r->pool, 4);
+    apr_table_do(test_add_header, headers, r->headers_in, "X-Raise-Header",
+                 NULL);
+    if (apr_table_get(r->headers_in, "X-Raise-Bad-Header")) {
+        apr_table_set(headers, "X-Injected", "a\r\nSet-Cookie: evil=1");
+        apr_table_set(headers, "Bad Name", "x");
+        apr_table_set(headers, "Content-Length", "999");
+        apr_table_set(headers, "X-Good", "kept");
+    }
+    text = apr_table_get(r->headers_in, "X-Raise-Text");
+    json = apr_table_get(r->headers_in, "X-Raise-Json");
+    if (json) {
+        return test_raise(r, status, json, headers);
+    }
+    return test_raise_text(r, status, text, headers);
+}
+
+#define TEST_PHASE_HOOK(name)                                   \
+    static int test_##name(request_rec *r)                      \
+    {                                                           \
+        return test_maybe_raise(r, #name);                      \
+    }
+
+TEST_PHASE_HOOK(post_read_request)
+TEST_PHASE_HOOK(translate_name)
+TEST_PHASE_HOOK(map_to_storage)
+TEST_PHASE_HOOK(header_parser)
+TEST_PHASE_HOOK(access_checker)
+TEST_PHASE_HOOK(type_checker)
+TEST_PHASE_HOOK(fixups)
+
+/* The test's own authn: raise, or accept everyone as "tester" so that the
+ * authz phase is reached. */
+static int test_check_authn(request_rec *r)
+{
+    int rv;
+
+    if (strncmp(r->uri, "/api/", 5) != 0) {
+        return DECLINED;
+    }
+    rv = test_maybe_raise(r, "check_authn");
+    if (rv != DECLINED) {
+        return rv;
+    }
+    r->user = "tester";
+    r->ap_auth_type = "Basic";
+    return OK;
+}
+
+static int test_check_authz(request_rec *r)
+{
+    return test_maybe_raise(r, "check_authz");
+}
+
+static int test_handler(request_rec *r)
+{
+    int rv;
+
+    if (!r->handler || strcmp(r->handler, "fastexc-test") != 0) {
+        return DECLINED;
+    }
+    rv = test_maybe_raise(r, "handler");
+    if (rv != DECLINED) {
+        return rv;
+    }
+    ap_set_content_type(r, "text/plain");
+    ap_rputs("not raised\n", r);
+    return OK;
+}
+
+static int test_subreq_handler(request_rec *r)
+{
+    const char *uri;
+    request_rec *sub;
+
+    if (!r->handler || strcmp(r->handler, "fastexc-test-subreq") != 0) {
+        return DECLINED;
+    }
+    uri = apr_table_get(r->headers_in, "X-Lookup");
+    sub = ap_sub_req_lookup_uri(uri ? uri : "/", r, NULL);
+    ap_set_content_type(r, "text/plain");
+    ap_rprintf(r, "subrequest status %d\n", sub->status);
+    ap_destroy_sub_req(sub);
+    return OK;
+}
+
+static void test_retrieve(void)
+{
+    test_raise = APR_RETRIEVE_OPTIONAL_FN(fastexc_raise);
+    test_raise_text = APR_RETRIEVE_OPTIONAL_FN(fastexc_raise_text);
+}
+
+static void test_register_hooks(apr_pool_t *p)
+{
+    ap_hook_optional_fn_retrieve(test_retrieve, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_read_request(test_post_read_request, NULL, NULL,
+                              APR_HOOK_FIRST);
+    ap_hook_translate_name(test_translate_name, NULL, NULL,
+                           APR_HOOK_REALLY_FIRST);
+    ap_hook_map_to_storage(test_map_to_storage, NULL, NULL,
+                           APR_HOOK_REALLY_FIRST);
+    ap_hook_header_parser(test_header_parser, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_access_checker(test_access_checker, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_check_authn(test_check_authn, NULL, NULL, APR_HOOK_FIRST,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_check_authz(test_check_authz, NULL, NULL, APR_HOOK_FIRST,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_type_checker(test_type_checker, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_fixups(test_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_handler(test_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(test_subreq_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+module AP_MODULE_DECLARE_DATA fastexc_test_module = {
+    STANDARD20_MODULE_STUFF,
+    NULL, NULL, NULL, NULL, NULL,
+    test_register_hooks
+};

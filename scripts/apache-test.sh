@@ -1,0 +1,51 @@
+#!/bin/sh
+# Run the Apache::Test suite (t/*.t) against a real httpd.
+#
+# The tree is staged in a fresh world-readable directory: httpd's children
+# run as an unprivileged user and must read htdocs wherever the checkout is,
+# and the generated t/conf, t/logs and c-modules builds stay out of it.
+set -eu
+
+: "${APXS:=apxs}"
+: "${HTTPD:=$($APXS -q SBINDIR)/$($APXS -q TARGET)}"
+: "${PERL:=perl}"
+: "${PYTHON:=/usr/bin/python3}"
+top=$(pwd)
+libexec=$($APXS -q LIBEXECDIR)
+
+stage=$(mktemp -d "${TMPDIR:-/tmp}/fastexc-test.XXXXXX")
+cleanup() {
+    status=$?
+    if [ $status -ne 0 ] && [ -f "$stage/t/logs/error_log" ]; then
+        echo "---- last lines of the test server's error_log ----" >&2
+        tail -n 40 "$stage/t/logs/error_log" >&2
+    fi
+    (cd "$stage" 2>/dev/null && $PERL t/TEST.PL -stop >/dev/null 2>&1) || true
+    rm -rf "$stage"
+    exit $status
+}
+trap cleanup EXIT INT TERM
+
+cp -R "$top/t" "$top/c-modules" "$top/include" "$stage/"
+mkdir -p "$stage/modules"
+cp "$top/.libs/mod_fastexc.so" "$stage/modules/"
+rm -rf "$stage/t/logs" "$stage/t/conf/apache_test_config.pm"
+
+# The modules the suite needs, loaded explicitly so the configuration does not
+# depend on what is enabled in /etc/apache2 (Apache::Test inherits these).
+{
+    for m in mpm_event authz_core authz_host authz_user authn_core auth_basic authn_file \
+             mime dir alias headers env setenvif rewrite include \
+             proxy proxy_http http2 lua; do
+        echo "LoadModule ${m}_module $libexec/mod_${m}.so"
+    done
+    echo "LoadModule fastexc_module $stage/modules/mod_fastexc.so"
+    echo "TypesConfig /etc/mime.types"
+} > "$stage/t/conf/modules.load"
+
+chmod -R a+rX "$stage"
+cd "$stage"
+export EXTRA_CFLAGS="-I$stage/include"
+export FASTEXC_PYTHON="$PYTHON"
+$PERL t/TEST.PL -apxs "$APXS" -httpd "$HTTPD" \
+    -httpd_conf "$stage/t/conf/modules.load" "$@"

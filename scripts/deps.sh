@@ -1,0 +1,35 @@
+#!/bin/sh
+# Install the Debian packages mod_fastexc needs to build, run and test.
+# Installs only what is missing; needs root (or sudo) only then.
+set -eu
+
+# build: apxs (apache2-dev), jansson, Check; run: apache2 (mod_lua and
+# mod_http2 ship in apache2-bin); test: Apache::Test (libapache2-mod-perl2),
+# FastAPI/uvicorn as the reference, curl for h2c.
+PACKAGES="gcc make pkg-config apache2 apache2-dev libjansson-dev check
+libapache2-mod-perl2 libwww-perl python3 python3-fastapi python3-uvicorn curl"
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing$missing"
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        SUDO=sudo
+    else
+        echo "deps: missing packages:$missing; run as root or install them" >&2
+        exit 1
+    fi
+else
+    SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# Debian's apache2 postinst may try to start the service; in containers
+# policy-rc.d refuses, which is fine: the project starts its own servers.
+$SUDO apt-get install -y -qq --no-install-recommends $missing

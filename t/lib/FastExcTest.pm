@@ -1,0 +1,161 @@
+package FastExcTest;
+# Helpers for mod_fastexc's Apache::Test suite: a raw HTTP/1.1 client that
+# keeps the exact status line, headers and body bytes, and a table runner.
+use strict;
+use warnings FATAL => 'all';
+
+use Exporter 'import';
+use IO::Select;
+use IO::Socket::INET;
+use JSON::PP ();
+use Test::More;
+use Apache::Test ();
+use Apache::TestRequest ();
+
+our @EXPORT = qw(fx_connect fx_request fx_send fx_read_response fx_check
+                 fx_json_ok fx_hostport);
+
+my $TIMEOUT = 10;
+
+# host:port of the main server, or of a named virtual host
+sub fx_hostport {
+    my $vhost = shift;
+    my $config = Apache::Test::config();
+    Apache::TestRequest::module($vhost || 'default');
+    my $hp = Apache::TestRequest::hostport($config);
+    Apache::TestRequest::module('default');
+    return $hp;
+}
+
+sub fx_connect {
+    my $hp = shift || fx_hostport();
+    my $sock = IO::Socket::INET->new(PeerAddr => $hp, Timeout => $TIMEOUT)
+        or die "cannot connect to $hp: $!";
+    binmode $sock;
+    return $sock;
+}
+
+# Send one request on an open socket. %o: method, path, headers (array of
+# [name, value]), body, close (add Connection: close; default 1).
+sub fx_send {
+    my ($sock, %o) = @_;
+    my $method = $o{method} || 'GET';
+    my $req = "$method $o{path} HTTP/1.1\r\nHost: localhost\r\n";
+    for my $h (@{ $o{headers} || [] }) {
+        $req .= "$h->[0]: $h->[1]\r\n";
+    }
+    $req .= "Connection: close\r\n" if !defined $o{close} || $o{close};
+    if (defined $o{body}) {
+        $req .= "Content-Length: " . length($o{body}) . "\r\n";
+    }
+    $req .= "\r\n";
+    $req .= $o{body} if defined $o{body};
+    print $sock $req;
+}
+
+sub _read_more {
+    my ($sock, $bufref) = @_;
+    my $sel = IO::Select->new($sock);
+    return 0 unless $sel->can_read($TIMEOUT);
+    my $n = sysread($sock, $$bufref, 65536, length $$bufref);
+    return $n;
+}
+
+# Read one response: { status, reason, headers => {lc name => [values]},
+# header_list => [[name, value]...], body, closed }.
+sub fx_read_response {
+    my ($sock, %o) = @_;
+    my $buf = $o{buffer} || '';
+    until ($buf =~ /\r\n\r\n/) {
+        my $n = _read_more($sock, \$buf);
+        die "no complete response head (got: $buf)" unless $n;
+    }
+    my ($head, $rest) = split /\r\n\r\n/, $buf, 2;
+    my ($statusline, @lines) = split /\r\n/, $head;
+    $statusline =~ m{^HTTP/1\.[01] (\d{3}) ?(.*)$}
+        or die "bad status line: $statusline";
+    my %res = (status => $1, reason => $2, headers => {}, header_list => [],
+               status_line => $statusline);
+    for my $l (@lines) {
+        my ($n, $v) = split /:[ \t]*/, $l, 2;
+        push @{ $res{headers}{lc $n} }, $v;
+        push @{ $res{header_list} }, [$n, $v];
+    }
+    my $no_body = $o{head} || $res{status} == 204 || $res{status} == 304;
+    my $cl = $res{headers}{'content-length'};
+    my $te = $res{headers}{'transfer-encoding'};
+    if ($no_body) {
+        $res{body} = '';
+    }
+    elsif ($cl) {
+        while (length $rest < $cl->[0]) {
+            _read_more($sock, \$rest) or last;
+        }
+        $res{body} = substr($rest, 0, $cl->[0], '');
+    }
+    elsif ($te && $te->[0] =~ /chunked/i) {
+        my $body = '';
+        while (1) {
+            until ($rest =~ /\r\n/) { _read_more($sock, \$rest) or die "eof" }
+            $rest =~ s/^([0-9a-fA-F]+)[^\r]*\r\n// or die "bad chunk";
+            my $len = hex $1;
+            while (length $rest < $len + 2) { _read_more($sock, \$rest) or die "eof" }
+            last if $len == 0;
+            $body .= substr($rest, 0, $len);
+            substr($rest, 0, $len + 2, '');
+        }
+        $res{body} = $body;
+    }
+    else {
+        1 while _read_more($sock, \$rest);
+        $res{body} = $rest;
+        $rest = '';
+    }
+    $res{leftover} = $rest;
+    return \%res;
+}
+
+# One request on its own connection.
+sub fx_request {
+    my (%o) = @_;
+    my $sock = fx_connect($o{hostport});
+    fx_send($sock, %o);
+    my $res = fx_read_response($sock, head => ($o{method} || '') eq 'HEAD');
+    close $sock;
+    return $res;
+}
+
+# Whether a body is well-formed JSON.
+sub fx_json_ok {
+    my $body = shift;
+    my $ok = eval { JSON::PP->new->utf8->allow_nonref->decode($body); 1 };
+    return $ok ? 1 : 0;
+}
+
+# Check one response against a case: status, reason, body (exact bytes),
+# body_like (regex), json (body parses), headers (name => value, or undef
+# for "absent").
+sub fx_check {
+    my ($label, $res, $c) = @_;
+    is($res->{status}, $c->{status}, "$label: status");
+    is($res->{reason}, $c->{reason}, "$label: reason phrase")
+        if exists $c->{reason};
+    is($res->{body}, $c->{body}, "$label: body bytes") if exists $c->{body};
+    like($res->{body}, $c->{body_like}, "$label: body")
+        if exists $c->{body_like};
+    ok(fx_json_ok($res->{body}), "$label: body is JSON") if $c->{json};
+    for my $name (sort keys %{ $c->{headers} || {} }) {
+        my $want = $c->{headers}{$name};
+        my $got = $res->{headers}{lc $name};
+        $got = join(', ', @$got) if $got;
+        if (defined $want) {
+            is($got, $want, "$label: header $name");
+        }
+        else {
+            ok(!defined $got, "$label: no header $name")
+                or diag("got $name: $got");
+        }
+    }
+}
+
+1;
