@@ -10,7 +10,7 @@
  *   X-Raise-Status  the status (default 418)
  *   X-Raise-Text    a text detail (fastexc_raise_text), or
  *   X-Raise-Json    a JSON detail (fastexc_raise); neither: default detail
- *   X-Raise-Header  "Name: value" header(s) to pass in the table
+ *   X-Raise-Header, X-Raise-Header-2  "Name: value" headers to pass
  *   X-Raise-Bad-Header  set: also pass headers with CR/LF and reserved names
  *   X-Raise-Sub     set: raise only in subrequests
  * and `SetHandler fastexc-test-subreq` looks up a URI (X-Lookup) as a
@@ -93,8 +93,9 @@ static int test_maybe_raise(request_rec *r, const char *phase)
         status = atoi(s);
     }
     headers = apr_table_make(r->pool, 4);
+    /* httpd joins repeated request headers with ", ": a second name */
     apr_table_do(test_add_header, headers, r->headers_in, "X-Raise-Header",
-                 NULL);
+                 "X-Raise-Header-2", NULL);
     if (apr_table_get(r->headers_in, "X-Raise-Bad-Header")) {
         apr_table_set(headers, "X-Injected", "a\r\nSet-Cookie: evil=1");
         apr_table_set(headers, "Bad Name", "x");
