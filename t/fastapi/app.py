@@ -1,0 +1,46 @@
+"""The reference: the exceptions of t/conformance.t raised by FastAPI.
+
+Each route raises what the <Location /conf/...> of the same name in
+t/conf/extra.conf.in raises through mod_fastexc; t/conformance.t runs this
+app under uvicorn on 127.0.0.1 and compares the two responses byte for byte.
+"""
+from fastapi import FastAPI, HTTPException, Request
+
+app = FastAPI()
+
+CASES = {
+    "text": (404, "Item not found", None),
+    "default": (404, None, None),
+    "teapot": (418, None, {"X-Tea": "green"}),
+    "json": (422, {"loc": ["body", "name"], "msg": "field required",
+                   "type": "value_error.missing",
+                   "ctx": {"limit": 0.1, "big": 1e16, "small": 1.5e-7,
+                           "neg": -0.0, "int": -7},
+                   "ok": True, "none": None, "ü": "€ ✓"}, None),
+    "array": (400, [1, "two", 3.5, [], {}], None),
+    "escapes": (400, "quote \" backslash \\ ctl \x01\x1f tab \t nl \n"
+                     " del \x7f nul \x00 sep \u2028", None),
+    "unicode": (404, "Ünïcödé ✓ 😀", None),
+    "auth": (401, "Not authenticated", {"WWW-Authenticate": "Bearer"}),
+    "retry": (503, "maintenance", {"Retry-After": "120"}),
+    "ctype": (400, "plain", {"Content-Type": "text/plain; charset=utf-8"}),
+    "299": (299, "custom", None),
+    "425": (425, None, None),
+    "204": (204, None, None),
+    "205": (205, None, None),
+    "304": (304, None, None),
+}
+
+
+@app.api_route("/conf/template", methods=["GET", "HEAD"])
+def template(request: Request):
+    raise HTTPException(400, f"bad id {request.headers.get('x-id', '')}")
+
+
+@app.api_route("/conf/{name}", methods=["GET", "HEAD"])
+def conf(name: str):
+    if name not in CASES:
+        # no route: FastAPI's own 404, like FastExc On for a missing file
+        raise HTTPException(404)
+    status, detail, headers = CASES[name]
+    raise HTTPException(status, detail, headers)
