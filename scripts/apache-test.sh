@@ -48,4 +48,4 @@ cd "$stage"
 export EXTRA_CFLAGS="-I$stage/include"
 export FASTEXC_PYTHON="$PYTHON"
 $PERL t/TEST.PL -apxs "$APXS" -httpd "$HTTPD" \
-    -httpd_conf "$stage/t/conf/modules.load" "$@"
+    -httpd_conf "$stage/t/conf/modules.load" -port select "$@"
