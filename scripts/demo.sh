@@ -1,0 +1,87 @@
+#!/bin/sh
+# Start or stop the demo httpd of `make run` on 127.0.0.1:$PORT.
+set -eu
+
+: "${APXS:=apxs}"
+: "${HTTPD:=$($APXS -q SBINDIR)/$($APXS -q TARGET)}"
+: "${PORT:=8080}"
+top=$(pwd)
+root="${TMPDIR:-/tmp}/fastexc-demo-$PORT"
+
+stop() {
+    if [ -f "$root/httpd.pid" ]; then
+        "$HTTPD" -f "$root/httpd.conf" -k stop 2>/dev/null || true
+        i=0
+        while [ -f "$root/httpd.pid" ] && [ $i -lt 50 ]; do
+            sleep 0.1; i=$((i + 1))
+        done
+    fi
+}
+
+case "${1:-start}" in
+stop)
+    stop
+    rm -rf "$root"
+    echo "demo httpd on 127.0.0.1:$PORT stopped"
+    exit 0
+    ;;
+start) ;;
+*) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
+
+stop
+rm -rf "$root"
+mkdir -p "$root/htdocs/lua" "$root/modules"
+cp "$top/.libs/mod_fastexc.so" "$root/modules/"
+# the C API demo module, built like any third-party module
+(cd "$root/modules" && cp "$top/c-modules/fastexc_test/mod_fastexc_test.c" . &&
+    $APXS -c -I "$top/include" mod_fastexc_test.c >/dev/null 2>&1)
+cp "$top/t/htdocs/lua/raise.lua" "$root/htdocs/lua/"
+printf 'Hello from a file that no exception stopped.\n' > "$root/htdocs/hello.txt"
+user=""
+[ "$(id -u)" -eq 0 ] && user="User nobody
+Group nogroup"
+libexec=$($APXS -q LIBEXECDIR)
+sed -e "s|@ROOT@|$root|g" -e "s|@PORT@|$PORT|g" -e "s|@LIBEXEC@|$libexec|g" \
+    -e "s|@MODULE@|$root/modules/mod_fastexc.so|g" \
+    -e "s|@HELPER@|$root/modules/.libs/mod_fastexc_test.so|g" \
+    "$top/conf/demo.conf.in" | awk -v u="$user" '{ if ($0 == "@USER@") print u; else print }' \
+    > "$root/httpd.conf"
+chmod -R a+rX "$root"
+
+"$HTTPD" -t -f "$root/httpd.conf" >/dev/null 2>&1 || {
+    "$HTTPD" -t -f "$root/httpd.conf"; exit 1; }
+"$HTTPD" -f "$root/httpd.conf" -k start
+i=0
+until curl -s -o /dev/null "http://127.0.0.1:$PORT/hello.txt"; do
+    i=$((i + 1))
+    [ $i -lt 50 ] || { echo "demo httpd did not start; see $root/error_log" >&2; exit 1; }
+    sleep 0.1
+done
+
+u="http://127.0.0.1:$PORT"
+cat <<EOT
+mod_fastexc demo httpd is running on $u (logs: $root/error_log).
+Try (every answer is byte for byte what FastAPI's HTTPException sends):
+
+  curl -i $u/items/42                       # 404 {"detail":"Item not found"}
+  curl -i $u/teapot                         # 418 I'm a Teapot, X-Tea header
+  curl -i $u/validation                     # 422, a JSON detail
+  curl -i $u/maintenance                    # 503 with Retry-After
+  curl -i $u/secure                         # 401 + WWW-Authenticate
+  curl -i -H 'Authorization: Bearer nope' $u/secure      # 403
+  curl -i -H 'Authorization: Bearer letmein' $u/secure   # 200, the file
+  curl -i -H 'X-Request-Id: "quoted"' $u/echo/x  # request values JSON-escaped
+  curl -i $u/api/nothing-here               # FastExc On: httpd's 404 as JSON
+  curl -i $u/api/admin                      # httpd's 403 as JSON
+  curl -i $u/noroute                        # SetHandler fastexc
+  curl -i "$u/proxied/hello.txt?deny"       # raised before proxying
+  curl -i $u/proxied/hello.txt              # proxied as usual
+  curl -i "$u/lua/raise.lua?status=409&text=from%20Lua"   # notes API
+  curl -i -H 'X-Raise-Phase: access_checker' -H 'X-Raise-Status: 402' \\
+       -H 'X-Raise-Text: pay first' $u/capi/x     # C API from another module
+  curl -i --http2-prior-knowledge $u/teapot # the same over h2c
+  curl -I $u/items/42                       # HEAD: headers, no body
+
+Stop it with: make stop
+EOT
