@@ -16,9 +16,11 @@ SBINDIR   := $(shell $(APXS) -q SBINDIR 2>/dev/null)
 TARGET    := $(shell $(APXS) -q TARGET 2>/dev/null)
 HTTPD     ?= $(SBINDIR)/$(TARGET)
 APR_CONFIG := $(shell $(APXS) -q APR_CONFIG 2>/dev/null || echo apr-1-config)
+APU_CONFIG := $(shell $(APXS) -q APU_CONFIG 2>/dev/null || echo apu-1-config)
 
-SRC      = src/fastexc_json.c src/fastexc_phrase.c src/fastexc_valid.c
-HEADERS  = include/mod_fastexc.h include/fastexc_core.h
+SRC      = src/fastexc_json.c src/fastexc_phrase.c src/fastexc_valid.c \
+           src/fastexc_ws.c
+HEADERS  = include/mod_fastexc.h include/fastexc_core.h include/fastexc_ws.h
 MODULE   = .libs/mod_fastexc.so
 WARN     = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
@@ -39,11 +41,11 @@ comma := ,
 
 # ---- tests -----------------------------------------------------------
 
-tests/check_fastexc: tests/check_fastexc.c $(SRC) include/fastexc_core.h
-	$(CC) $(WARN) -g -O1 -Iinclude $$($(APR_CONFIG) --cflags --cppflags --includes) \
+tests/check_fastexc: tests/check_fastexc.c $(SRC) $(HEADERS)
+	$(CC) $(WARN) -g -O1 -Iinclude $$($(APR_CONFIG) --cflags --cppflags --includes) $$($(APU_CONFIG) --includes) \
 	    -o $@ tests/check_fastexc.c $(SRC) \
 	    $$(pkg-config --cflags --libs check jansson) \
-	    $$($(APR_CONFIG) --link-ld --libs) -lm
+	    $$($(APR_CONFIG) --link-ld --libs) $$($(APU_CONFIG) --link-ld --libs) -lm
 
 unit: tests/check_fastexc
 	./tests/check_fastexc

@@ -60,6 +60,13 @@ int fastexc_py_float(double v, char *buf, apr_size_t size);
 char *fastexc_utf8_repair(apr_pool_t *p, const char *s, apr_size_t len,
                           apr_size_t *outlen, int *repaired);
 
+/** Whether len bytes at s are valid UTF-8. */
+int fastexc_utf8_valid(const char *s, apr_size_t len);
+
+/** The longest prefix of the UTF-8 text s (len bytes) that is at most max
+ *  bytes and does not split a character. */
+apr_size_t fastexc_utf8_cut(const char *s, apr_size_t len, apr_size_t max);
+
 /* ---- configured values (fastexc_valid.c) ---- */
 
 /** How a detail argument is written. */

@@ -290,6 +290,35 @@ static apr_size_t fastexc_utf8_seq(const unsigned char *s, apr_size_t avail)
     return n;
 }
 
+int fastexc_utf8_valid(const char *s, apr_size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    apr_size_t i = 0;
+
+    while (i < len) {
+        apr_size_t n = fastexc_utf8_seq(u + i, len - i);
+        if (!n) {
+            return 0;
+        }
+        i += n;
+    }
+    return 1;
+}
+
+apr_size_t fastexc_utf8_cut(const char *s, apr_size_t len, apr_size_t max)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    if (len <= max) {
+        return len;
+    }
+    /* back up over continuation bytes to the start of a character */
+    while (max > 0 && (u[max] & 0xC0) == 0x80) {
+        max--;
+    }
+    return max;
+}
+
 char *fastexc_utf8_repair(apr_pool_t *p, const char *s, apr_size_t len,
                           apr_size_t *outlen, int *repaired)
 {

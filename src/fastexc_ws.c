@@ -1,0 +1,187 @@
+/*
+ * fastexc_ws.c - RFC 6455 pieces for closing a WebSocket with a code and a
+ * reason: close codes, UTF-8 cutting, the accept key, Close frames, and a
+ * reader for the client's frames after our Close.
+ */
+#include <string.h>
+
+#include "apr_base64.h"
+#include "apr_lib.h"
+#include "apr_sha1.h"
+#include "fastexc_ws.h"
+
+/* RFC 6455 1.3 */
+#define FASTEXC_WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+const char *fastexc_ws_code_check(int code)
+{
+    /* RFC 6455 7.4.1 and the IANA registry: 1004 is reserved, 1005, 1006
+     * and 1015 must never be sent, 1016-2999 are not assigned, 3000-4999
+     * are for libraries and applications. */
+    if ((code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014)
+        || (code >= 3000 && code <= 4999)) {
+        return NULL;
+    }
+    if (code == 1004 || code == 1005 || code == 1006 || code == 1015) {
+        return "1004, 1005, 1006 and 1015 are reserved and never sent";
+    }
+    return "a close code must be 1000-1003, 1007-1014 or 3000-4999";
+}
+
+const char *fastexc_ws_key_check(const char *key)
+{
+    apr_size_t i;
+
+    /* base64 of 16 bytes: 22 characters and "==" (RFC 6455 4.1) */
+    if (!key || strlen(key) != 24 || key[22] != '=' || key[23] != '=') {
+        return "Sec-WebSocket-Key must be the base64 of 16 bytes";
+    }
+    for (i = 0; i < 22; i++) {
+        if (!apr_isalnum(key[i]) && key[i] != '+' && key[i] != '/') {
+            return "Sec-WebSocket-Key must be the base64 of 16 bytes";
+        }
+    }
+    /* the last character carries 2 bits: its 4 low bits must be zero */
+    if (!strchr("AQgw", key[21])) {
+        return "Sec-WebSocket-Key must be the base64 of 16 bytes";
+    }
+    return NULL;
+}
+
+void fastexc_ws_accept(const char *key, char *out)
+{
+    apr_sha1_ctx_t ctx;
+    unsigned char digest[APR_SHA1_DIGESTSIZE];
+
+    apr_sha1_init(&ctx);
+    apr_sha1_update(&ctx, key, (unsigned int)strlen(key));
+    apr_sha1_update(&ctx, FASTEXC_WS_GUID, sizeof(FASTEXC_WS_GUID) - 1);
+    apr_sha1_final(digest, &ctx);
+    apr_base64_encode(out, (const char *)digest, sizeof(digest));
+}
+
+apr_size_t fastexc_ws_close_frame(unsigned char *buf, int code,
+                                  const char *reason, apr_size_t rlen)
+{
+    if (rlen > FASTEXC_WS_REASON_MAX) {
+        rlen = FASTEXC_WS_REASON_MAX;
+    }
+    buf[0] = 0x88;                       /* FIN + opcode 8 (Close) */
+    buf[1] = (unsigned char)(2 + rlen);  /* server frames are unmasked */
+    buf[2] = (unsigned char)((code >> 8) & 0xFF);
+    buf[3] = (unsigned char)(code & 0xFF);
+    if (rlen) {
+        memcpy(buf + 4, reason, rlen);
+    }
+    return 4 + rlen;
+}
+
+void fastexc_ws_reader_init(fastexc_ws_reader_t *rd)
+{
+    memset(rd, 0, sizeof(*rd));
+    rd->state = FASTEXC_WS_MORE;
+    rd->close_code = 1005;
+    rd->opcode = -1;
+}
+
+/* Size of the frame header in head so far, once its first two bytes are
+ * known: 2, + 2 or 8 for the extended length, + 4 for the mask. */
+static apr_size_t fastexc_ws_head_size(const unsigned char *head)
+{
+    unsigned char len7 = head[1] & 0x7F;
+
+    return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + 4;
+}
+
+fastexc_ws_state_e fastexc_ws_reader_feed(fastexc_ws_reader_t *rd,
+                                          const unsigned char *data,
+                                          apr_size_t len)
+{
+    apr_size_t i = 0;
+
+    while (i < len && rd->state == FASTEXC_WS_MORE) {
+        if (rd->opcode < 0) {
+            /* in a frame header */
+            apr_size_t need;
+            rd->head[rd->head_len++] = data[i++];
+            if (rd->head_len < 2) {
+                continue;
+            }
+            if (rd->head_len == 2) {
+                int opcode = rd->head[0] & 0x0F;
+                int control = opcode >= 8;
+                unsigned char len7 = rd->head[1] & 0x7F;
+                /* no extension was negotiated: RSV bits are errors; a
+                 * client must mask; control frames are whole and short */
+                if ((rd->head[0] & 0x70) || !(rd->head[1] & 0x80)
+                    || (opcode > 2 && opcode < 8) || opcode > 10
+                    || (control && (!(rd->head[0] & 0x80) || len7 > 125))) {
+                    rd->state = FASTEXC_WS_INVALID;
+                    break;
+                }
+            }
+            need = fastexc_ws_head_size(rd->head);
+            if (rd->head_len < need) {
+                continue;
+            }
+            {
+                unsigned char len7 = rd->head[1] & 0x7F;
+                apr_uint64_t plen = len7;
+                int k;
+                if (len7 == 126) {
+                    plen = ((apr_uint64_t)rd->head[2] << 8) | rd->head[3];
+                }
+                else if (len7 == 127) {
+                    plen = 0;
+                    for (k = 0; k < 8; k++) {
+                        plen = (plen << 8) | rd->head[2 + k];
+                    }
+                    if (plen >> 63) {
+                        rd->state = FASTEXC_WS_INVALID;
+                        break;
+                    }
+                }
+                rd->skip = plen;
+                rd->opcode = rd->head[0] & 0x0F;
+                if (rd->opcode == 8 && plen == 1) {
+                    /* a close payload is empty or starts with a code */
+                    rd->state = FASTEXC_WS_INVALID;
+                    break;
+                }
+            }
+        }
+        else {
+            /* in a payload: skip it; from a Close, read the code */
+            apr_size_t avail = len - i;
+            apr_size_t take = (rd->skip < avail) ? (apr_size_t)rd->skip
+                                                 : avail;
+            if (rd->opcode == 8) {
+                const unsigned char *mask = rd->head + rd->head_len - 4;
+                apr_uint64_t plen = 0;
+                apr_size_t k;
+                unsigned char len7 = rd->head[1] & 0x7F;
+                plen = len7;    /* control frames: len7 <= 125 */
+                for (k = 0; k < take; k++) {
+                    apr_uint64_t pos = plen - rd->skip + k;
+                    if (pos < 2) {
+                        int b = data[i + k] ^ mask[pos % 4];
+                        rd->close_code = (pos == 0)
+                            ? (b << 8) : (rd->close_code & 0xFF00) | b;
+                    }
+                }
+            }
+            i += take;
+            rd->skip -= take;
+        }
+        if (rd->opcode >= 0 && rd->skip == 0) {
+            /* the frame is complete */
+            if (rd->opcode == 8) {
+                rd->state = FASTEXC_WS_CLOSED;
+                break;
+            }
+            rd->opcode = -1;
+            rd->head_len = 0;
+        }
+    }
+    return rd->state;
+}
