@@ -44,6 +44,7 @@
 
 #include "apr_hash.h"
 #include "apr_lib.h"
+#include "apr_poll.h"
 #include "apr_strings.h"
 
 #include "ap_config.h"
@@ -58,6 +59,7 @@
 #include "util_filter.h"
 
 #include "fastexc_core.h"
+#include "fastexc_ws.h"
 #include "mod_fastexc.h"
 
 /* ---- types ---------------------------------------------------------- */
@@ -66,6 +68,7 @@
 #define FXLOGNO(n) "FX" #n ": "
 #define FASTEXC_HANDLER "fastexc"
 #define FASTEXC_FILTER "FASTEXC"
+#define FASTEXC_WS_FILTER "FASTEXC_WS"
 
 /* One piece of a template: static text, or an ap_expr string expression. */
 typedef struct {
@@ -98,11 +101,31 @@ typedef struct {
     apr_table_t *headers;       /* may be NULL */
 } fastexc_response_t;
 
+/* A configured WebSocket close (FastExcWebSocket, ...BackendError). */
+typedef struct {
+    int code;
+    const char *reason;
+    apr_size_t reason_len;
+    ap_expr_info_t *cond;       /* FastExcWebSocket only */
+    const char *where;
+} fastexc_ws_exc_t;
+
+#define FASTEXC_WS_REJECT_CLOSE 0
+#define FASTEXC_WS_REJECT_HTTP 1
+#define FASTEXC_WS_CLOSE_TIMEOUT_DEFAULT apr_time_from_sec(5)
+
 typedef struct {
     int enabled;                /* FastExc; FASTEXC_UNSET until set */
     int raise_inherit;          /* 0 after "FastExcRaise Off" */
     apr_array_header_t *raises; /* fastexc_exc_t *: own, then inherited */
     apr_hash_t *details;        /* int status -> fastexc_exc_t * */
+    int ws_inherit;             /* 0 after "FastExcWebSocket Off" */
+    apr_array_header_t *ws_raises;  /* fastexc_ws_exc_t *, like raises */
+    int ws_reject;              /* FASTEXC_WS_REJECT_*, or UNSET */
+    int ws_reject_status;       /* with http; set with ws_reject */
+    int ws_backend_set;         /* UNSET, 0 (Off) or 1 */
+    fastexc_ws_exc_t *ws_backend;
+    apr_interval_time_t ws_close_timeout;   /* FASTEXC_UNSET until set */
 } fastexc_dir_conf;
 
 typedef struct {
@@ -115,11 +138,20 @@ typedef struct {
     int started;
 } fastexc_filter_ctx;
 
+/* WebSocket filter state: the close to send instead of the response. */
+typedef struct {
+    int code;
+    const char *reason;
+    apr_size_t reason_len;
+    int done;
+} fastexc_ws_ctx;
+
 /* ---- module declaration -------------------------------------------- */
 
 module AP_MODULE_DECLARE_DATA fastexc_module;
 
 static ap_filter_rec_t *fastexc_filter_handle;
+static ap_filter_rec_t *fastexc_ws_filter_handle;
 
 /* ---- helpers -------------------------------------------------------- */
 
@@ -454,6 +486,493 @@ static int fastexc_handler(request_rec *r)
                                                         : status));
 }
 
+/* ---- WebSocket request glue ---------------------------------------- */
+
+/* An RFC 6455 opening handshake: GET, HTTP/1.1 or later, Upgrade:
+ * websocket and Connection: upgrade. mod_http2 turns an RFC 8441 extended
+ * CONNECT into such a GET on its secondary connection (c->master). */
+static int fastexc_ws_is_upgrade(request_rec *r)
+{
+    const char *upgrade = apr_table_get(r->headers_in, "Upgrade");
+    const char *conn = apr_table_get(r->headers_in, "Connection");
+
+    return r->method_number == M_GET && r->proto_num >= HTTP_VERSION(1, 1)
+        && upgrade && ap_find_token(r->pool, upgrade, "websocket")
+        && (r->connection->master
+            || (conn && ap_find_token(r->pool, conn, "upgrade")));
+}
+
+static apr_interval_time_t fastexc_ws_timeout(const fastexc_dir_conf *dc)
+{
+    return dc->ws_close_timeout != FASTEXC_UNSET
+        ? dc->ws_close_timeout : FASTEXC_WS_CLOSE_TIMEOUT_DEFAULT;
+}
+
+/* After our Close, read what the client sends until its Close arrives, it
+ * goes away, it sends what is not WebSocket frames, or timeout passes: no
+ * read ever blocks (poll with the time left, then non-blocking reads), so
+ * a silent client holds the worker at most timeout. Data frames are
+ * discarded unread. r may be NULL (fastexc_websocket_close). */
+static void fastexc_ws_await_close(conn_rec *c, request_rec *r,
+                                   apr_interval_time_t timeout)
+{
+    apr_pollfd_t pfd;
+    apr_bucket_brigade *bb;
+    fastexc_ws_reader_t rd;
+    apr_time_t deadline = apr_time_now() + timeout;
+    apr_pool_t *p = r ? r->pool : c->pool;
+    const char *how = "timed out";
+    int eos_seen = 0;
+
+    memset(&pfd, 0, sizeof(pfd));
+    pfd.p = p;
+    pfd.desc_type = APR_NO_DESC;
+    pfd.reqevents = APR_POLLIN;
+    if (ap_get_pollfd_from_conn(c, &pfd, NULL) != APR_SUCCESS
+        || pfd.desc_type == APR_NO_DESC) {
+        return;
+    }
+    /* Never change the socket of an HTTP/2 stream's connection. */
+    if (!c->master && pfd.desc_type == APR_POLL_SOCKET) {
+        apr_socket_opt_set(pfd.desc.s, APR_SO_NONBLOCK, 1);
+    }
+    bb = apr_brigade_create(p, c->bucket_alloc);
+    fastexc_ws_reader_init(&rd);
+    for (;;) {
+        apr_interval_time_t left;
+        apr_int32_t n;
+        int got = 0;
+        apr_status_t rv = ap_get_brigade(c->input_filters, bb,
+                                         AP_MODE_READBYTES,
+                                         APR_NONBLOCK_READ, 8192);
+        if (rv == APR_SUCCESS) {
+            apr_bucket *e;
+            for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb)
+                 && rd.state == FASTEXC_WS_MORE; e = APR_BUCKET_NEXT(e)) {
+                const char *data;
+                apr_size_t len;
+                if (APR_BUCKET_IS_EOS(e)) {
+                    /* on an HTTP/2 stream the first read gives EOS, then
+                     * data follows; a second EOS, or one on HTTP/1.1, is
+                     * the end */
+                    if (!c->master || eos_seen++) {
+                        how = "client went away";
+                        rv = APR_EOF;
+                        break;
+                    }
+                    continue;
+                }
+                if (APR_BUCKET_IS_METADATA(e)
+                    || apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ)
+                       != APR_SUCCESS) {
+                    continue;
+                }
+                got += len > 0;
+                fastexc_ws_reader_feed(&rd, (const unsigned char *)data, len);
+            }
+            apr_brigade_cleanup(bb);
+            if (rd.state == FASTEXC_WS_CLOSED) {
+                how = "client closed";
+                break;
+            }
+            if (rd.state == FASTEXC_WS_INVALID) {
+                how = "client sent invalid frames";
+                break;
+            }
+            if (rv == APR_EOF) {
+                break;
+            }
+            if (got) {
+                continue;
+            }
+        }
+        else if (!APR_STATUS_IS_EAGAIN(rv)) {
+            how = "client went away";
+            break;
+        }
+        left = deadline - apr_time_now();
+        if (left <= 0) {
+            break;
+        }
+        rv = apr_poll(&pfd, 1, &n, left);
+        if (rv != APR_SUCCESS && !APR_STATUS_IS_EINTR(rv)) {
+            if (!APR_STATUS_IS_TIMEUP(rv)) {
+                how = "poll failed";
+            }
+            break;
+        }
+    }
+    if (r) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, FXLOGNO(0013)
+                      "WebSocket close handshake: %s (client code %d)", how,
+                      rd.close_code);
+    }
+    else {
+        ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, c, FXLOGNO(0014)
+                      "WebSocket close handshake: %s (client code %d)", how,
+                      rd.close_code);
+    }
+}
+
+/* Send a Close frame on the connection, then wait for the client's. */
+static apr_status_t fastexc_ws_send_close(conn_rec *c, request_rec *r,
+                                          int code, const char *reason,
+                                          apr_size_t rlen,
+                                          apr_interval_time_t timeout)
+{
+    unsigned char frame[FASTEXC_WS_CLOSE_FRAME_MAX];
+    apr_size_t flen = fastexc_ws_close_frame(frame, code, reason, rlen);
+    apr_bucket_brigade *bb = apr_brigade_create(r ? r->pool : c->pool,
+                                                c->bucket_alloc);
+    apr_status_t rv;
+
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_heap_create((const char *)frame,
+                                                       flen, NULL,
+                                                       c->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(c->bucket_alloc));
+    rv = ap_pass_brigade(c->output_filters, bb);
+    apr_brigade_cleanup(bb);
+    if (rv == APR_SUCCESS) {
+        fastexc_ws_await_close(c, r, timeout);
+    }
+    return rv;
+}
+
+/* Answer the opening handshake with 101 and take the connection over, as
+ * ap_proxy_tunnel_create() does: from here on, bytes are WebSocket frames
+ * on c, and the connection closes after this request. */
+static void fastexc_ws_switch(request_rec *r)
+{
+    conn_rec *c = r->connection;
+    char accept[FASTEXC_WS_ACCEPT_LEN + 1];
+
+    fastexc_ws_accept(apr_table_get(r->headers_in, "Sec-WebSocket-Key"),
+                      accept);
+    apr_table_clear(r->headers_out);
+    apr_table_setn(r->headers_out, "Upgrade", "websocket");
+    apr_table_setn(r->headers_out, "Connection", "Upgrade");
+    apr_table_set(r->headers_out, "Sec-WebSocket-Accept", accept);
+    r->status = HTTP_SWITCHING_PROTOCOLS;
+    r->status_line = "101 Switching Protocols";
+    ap_send_interim_response(r, 1);
+    /* the close handshake has its own timeout */
+    ap_remove_input_filter_byhandle(c->input_filters, "reqtimeout");
+    c->keepalive = AP_CONN_CLOSE;
+}
+
+/* The handshake errors RFC 6455 4.2.2 asks for, as HTTP exceptions; 0 if
+ * the handshake can be answered. */
+static int fastexc_ws_bad_handshake(request_rec *r, const char **detail,
+                                    int *version_header)
+{
+    const char *version = apr_table_get(r->headers_in,
+                                        "Sec-WebSocket-Version");
+
+    *version_header = 0;
+    if (!version || strcmp(version, "13") != 0) {
+        *detail = "Unsupported WebSocket version: Sec-WebSocket-Version "
+                  "must be 13";
+        *version_header = 1;
+        return HTTP_UPGRADE_REQUIRED;
+    }
+    if (fastexc_ws_key_check(apr_table_get(r->headers_in,
+                                           "Sec-WebSocket-Key"))) {
+        *detail = "Invalid Sec-WebSocket-Key";
+        return HTTP_BAD_REQUEST;
+    }
+    return 0;
+}
+
+/* Answer a WebSocket upgrade with an exception: 101 and a Close frame
+ * (FastExcWebSocketReject close, the default), or an HTTP status and a
+ * FastAPI body (http). Returns what the hook returns. */
+static int fastexc_ws_answer(request_rec *r, int code, const char *reason,
+                             apr_size_t rlen)
+{
+    const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
+                                                      &fastexc_module);
+    const char *detail;
+    int status, version_header;
+
+    if (dc->ws_reject == FASTEXC_WS_REJECT_HTTP) {
+        status = dc->ws_reject_status;
+        return fastexc_raise_detail(r, "FastExcWebSocketReject http", status,
+                                    rlen ? apr_pstrmemdup(r->pool, reason,
+                                                          rlen) : NULL,
+                                    0, NULL);
+    }
+    if ((status = fastexc_ws_bad_handshake(r, &detail, &version_header))) {
+        apr_table_t *h = NULL;
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, FXLOGNO(0015)
+                      "WebSocket handshake refused: %s", detail);
+        if (version_header) {
+            h = apr_table_make(r->pool, 1);
+            apr_table_setn(h, "Sec-WebSocket-Version", "13");
+        }
+        return fastexc_raise_detail(r, "WebSocket handshake", status, detail,
+                                    0, h);
+    }
+    fastexc_ws_switch(r);
+    r->output_filters = r->proto_output_filters = r->connection->output_filters;
+    r->input_filters = r->proto_input_filters = r->connection->input_filters;
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, FXLOGNO(0016)
+                  "WebSocket closed with %d", code);
+    fastexc_ws_send_close(r->connection, r, code, reason, rlen,
+                          fastexc_ws_timeout(dc));
+    return DONE;
+}
+
+/* Run-time close codes and reasons (API, notes): a bad code is refused;
+ * a reason is made valid UTF-8 and cut to 123 bytes at a character. */
+static const char *fastexc_ws_runtime_reason(request_rec *r,
+                                             const char *caller,
+                                             const char *reason,
+                                             apr_size_t *rlen)
+{
+    apr_size_t len;
+    int repaired = 0;
+
+    if (!reason) {
+        *rlen = 0;
+        return "";
+    }
+    reason = fastexc_utf8_repair(r->pool, reason, strlen(reason), &len,
+                                 &repaired);
+    if (repaired) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, FXLOGNO(0017)
+                      "%s: reason is not valid UTF-8: invalid bytes "
+                      "replaced by U+FFFD", caller);
+    }
+    *rlen = fastexc_utf8_cut(reason, len, FASTEXC_WS_REASON_MAX);
+    if (*rlen < len) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, FXLOGNO(0018)
+                      "%s: reason of %" APR_SIZE_T_FMT " bytes cut to %"
+                      APR_SIZE_T_FMT " (a close reason is at most 123)",
+                      caller, len, *rlen);
+    }
+    return reason;
+}
+
+/* Public API: see include/mod_fastexc.h. */
+static int fastexc_raise_websocket(request_rec *r, int code,
+                                   const char *reason)
+{
+    const char *err;
+    apr_size_t rlen;
+
+    if (!r) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if ((err = fastexc_ws_code_check(code))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0019)
+                      "fastexc_raise_websocket: close code %d refused (%s): "
+                      "answering 500", code, err);
+        return fastexc_raise_detail(r, "fastexc_raise_websocket",
+                                    HTTP_INTERNAL_SERVER_ERROR, NULL, 0,
+                                    NULL);
+    }
+    reason = fastexc_ws_runtime_reason(r, "fastexc_raise_websocket", reason,
+                                       &rlen);
+    if (r->main || !fastexc_ws_is_upgrade(r)) {
+        /* Not a handshake (or a subrequest, which never sends): the HTTP
+         * rejection uvicorn would give. */
+        return fastexc_raise_detail(r, "fastexc_raise_websocket",
+                                    HTTP_FORBIDDEN,
+                                    rlen ? apr_pstrmemdup(r->pool, reason,
+                                                          rlen) : NULL,
+                                    0, NULL);
+    }
+    return fastexc_ws_answer(r, code, reason, rlen);
+}
+
+static apr_status_t fastexc_websocket_close(conn_rec *c, int code,
+                                            const char *reason)
+{
+    const fastexc_dir_conf *dc;
+    const char *err;
+    apr_size_t rlen;
+
+    if (!c) {
+        return APR_EINVAL;
+    }
+    if ((err = fastexc_ws_code_check(code))) {
+        ap_log_cerror(APLOG_MARK, APLOG_ERR, 0, c, FXLOGNO(0020)
+                      "fastexc_websocket_close: close code %d refused (%s)",
+                      code, err);
+        return APR_EINVAL;
+    }
+    reason = reason ? reason : "";
+    rlen = strlen(reason);
+    if (!fastexc_utf8_valid(reason, rlen)) {
+        ap_log_cerror(APLOG_MARK, APLOG_ERR, 0, c, FXLOGNO(0021)
+                      "fastexc_websocket_close: reason is not valid UTF-8");
+        return APR_EINVAL;
+    }
+    if (rlen > FASTEXC_WS_REASON_MAX) {
+        rlen = fastexc_utf8_cut(reason, rlen, FASTEXC_WS_REASON_MAX);
+        ap_log_cerror(APLOG_MARK, APLOG_WARNING, 0, c, FXLOGNO(0022)
+                      "fastexc_websocket_close: reason cut to %"
+                      APR_SIZE_T_FMT " bytes", rlen);
+    }
+    dc = ap_get_module_config(c->base_server->lookup_defaults,
+                              &fastexc_module);
+    c->keepalive = AP_CONN_CLOSE;
+    return fastexc_ws_send_close(c, NULL, code, reason, rlen,
+                                 fastexc_ws_timeout(dc));
+}
+
+/* The first FastExcWebSocket of the scope whose condition holds. */
+static const fastexc_ws_exc_t *fastexc_ws_match(request_rec *r,
+                                                const fastexc_dir_conf *dc)
+{
+    const fastexc_ws_exc_t *const *exc;
+    int i;
+
+    if (!dc->ws_raises) {
+        return NULL;
+    }
+    exc = (const fastexc_ws_exc_t *const *)dc->ws_raises->elts;
+    for (i = 0; i < dc->ws_raises->nelts; i++) {
+        const char *err = NULL;
+        int rv;
+        if (!exc[i]->cond) {
+            return exc[i];
+        }
+        rv = ap_expr_exec(r, exc[i]->cond, &err);
+        if (rv < 0 || err) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0023)
+                          "FastExcWebSocket at %s: cannot evaluate expr=: %s",
+                          exc[i]->where, err ? err : "error");
+        }
+        else if (rv > 0) {
+            return exc[i];
+        }
+    }
+    return NULL;
+}
+
+/* Runs REALLY_FIRST, before mod_proxy's handler (FIRST): a matching upgrade
+ * is answered here and no backend connection is ever opened. */
+static int fastexc_ws_handler(request_rec *r)
+{
+    const fastexc_dir_conf *dc;
+    const fastexc_ws_exc_t *exc;
+
+    if (r->main || !fastexc_ws_is_upgrade(r)) {
+        return DECLINED;
+    }
+    dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
+    if (!(exc = fastexc_ws_match(r, dc))) {
+        return DECLINED;
+    }
+    return fastexc_ws_answer(r, exc->code, exc->reason, exc->reason_len);
+}
+
+/* The close this upgrade gets instead of an error response, or NULL: a
+ * close code left in the notes (mod_lua...), or FastExcWebSocketBackendError
+ * for a proxied upgrade that failed. */
+static fastexc_ws_ctx *fastexc_ws_error_close(request_rec *r, int from_error)
+{
+    const fastexc_dir_conf *dc;
+    const char *note;
+    fastexc_ws_ctx *ctx;
+    int version_header;
+
+    if (r->main || !fastexc_ws_is_upgrade(r)) {
+        return NULL;
+    }
+    dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
+    if (dc->ws_reject == FASTEXC_WS_REJECT_HTTP
+        || fastexc_ws_bad_handshake(r, &note, &version_header)) {
+        return NULL;
+    }
+    ctx = apr_pcalloc(r->pool, sizeof(*ctx));
+    if (from_error && (note = apr_table_get(r->notes, FASTEXC_NOTE_WS_CODE))) {
+        const char *err;
+        ctx->code = atoi(note);
+        if ((err = fastexc_ws_code_check(ctx->code))) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0024)
+                          "note " FASTEXC_NOTE_WS_CODE ": close code %s "
+                          "refused (%s)", note, err);
+            return NULL;
+        }
+        ctx->reason = fastexc_ws_runtime_reason(
+            r, "note " FASTEXC_NOTE_WS_REASON,
+            apr_table_get(r->notes, FASTEXC_NOTE_WS_REASON),
+            &ctx->reason_len);
+        return ctx;
+    }
+    if (dc->ws_backend && r->proxyreq == PROXYREQ_REVERSE
+        && (!from_error || r->status == HTTP_INTERNAL_SERVER_ERROR
+            || r->status == HTTP_BAD_GATEWAY
+            || r->status == HTTP_SERVICE_UNAVAILABLE
+            || r->status == HTTP_GATEWAY_TIME_OUT)) {
+        ctx->code = dc->ws_backend->code;
+        ctx->reason = dc->ws_backend->reason;
+        ctx->reason_len = dc->ws_backend->reason_len;
+        return ctx;
+    }
+    return NULL;
+}
+
+/* Sends 101 and a Close instead of the response passing through (an error
+ * response, or a backend's non-101 answer to a proxied upgrade), then
+ * swallows that response: nothing of it reaches the client. */
+static apr_status_t fastexc_ws_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    fastexc_ws_ctx *ctx = f->ctx;
+    request_rec *r = f->r;
+    apr_bucket *e;
+    int eos = 0;
+
+    if (!ctx->done) {
+        const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
+                                                          &fastexc_module);
+        ctx->done = 1;
+        if (r->status == HTTP_SWITCHING_PROTOCOLS) {
+            /* the backend upgraded: nothing to do */
+            ap_remove_output_filter(f);
+            return ap_pass_brigade(f->next, bb);
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, FXLOGNO(0025)
+                      "WebSocket upgrade answered %d: closing with %d "
+                      "instead", r->status, ctx->code);
+        fastexc_ws_switch(r);
+        fastexc_ws_send_close(r->connection, r, ctx->code, ctx->reason,
+                              ctx->reason_len, fastexc_ws_timeout(dc));
+    }
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
+         e = APR_BUCKET_NEXT(e)) {
+        eos |= APR_BUCKET_IS_EOS(e);
+    }
+    apr_brigade_cleanup(bb);
+    if (eos) {
+        /* end the exchange on the connection itself (an HTTP/2 stream
+         * ends with it) */
+        apr_bucket_brigade *end = apr_brigade_create(r->pool,
+                                                     f->c->bucket_alloc);
+        APR_BRIGADE_INSERT_TAIL(end, apr_bucket_eos_create(f->c->bucket_alloc));
+        ap_remove_output_filter(f);
+        return ap_pass_brigade(f->c->output_filters, end);
+    }
+    return APR_SUCCESS;
+}
+
+/* A proxied upgrade in a FastExcWebSocketBackendError scope: watch for a
+ * non-101 answer from the backend. */
+static void fastexc_insert_filter(request_rec *r)
+{
+    const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
+                                                      &fastexc_module);
+    fastexc_ws_ctx *ctx;
+
+    if (dc->ws_backend && r->proxyreq == PROXYREQ_REVERSE
+        && (ctx = fastexc_ws_error_close(r, 0))) {
+        ap_add_output_filter_handle(fastexc_ws_filter_handle, ctx, r,
+                                    r->connection);
+    }
+}
+
 /* An ErrorDocument literal ("text") of this status, used as the detail when
  * FastExc On renders it and no FastExcDetail is given. */
 static const char *fastexc_errordocument_text(request_rec *r)
@@ -508,9 +1027,17 @@ static fastexc_response_t *fastexc_response_for(request_rec *r)
  * its canned body. */
 static void fastexc_insert_error_filter(request_rec *r)
 {
-    fastexc_response_t *resp = fastexc_response_for(r);
+    fastexc_ws_ctx *ws = fastexc_ws_error_close(r, 1);
+    fastexc_response_t *resp;
     fastexc_filter_ctx *ctx;
 
+    if (ws) {
+        /* the error path drops request filters: (re)add ours */
+        ap_add_output_filter_handle(fastexc_ws_filter_handle, ws, r,
+                                    r->connection);
+        return;
+    }
+    resp = fastexc_response_for(r);
     if (!resp) {
         return;
     }
@@ -626,7 +1153,26 @@ static void *fastexc_create_dir_conf(apr_pool_t *p, char *dir)
 
     dc->enabled = FASTEXC_UNSET;
     dc->raise_inherit = FASTEXC_UNSET;
+    dc->ws_inherit = FASTEXC_UNSET;
+    dc->ws_reject = FASTEXC_UNSET;
+    dc->ws_backend_set = FASTEXC_UNSET;
+    dc->ws_close_timeout = FASTEXC_UNSET;
     return dc;
+}
+
+/* A scope's own rules first, then the inherited ones unless cut ("Off"). */
+static apr_array_header_t *fastexc_merge_rules(apr_pool_t *p,
+                                               apr_array_header_t *base,
+                                               apr_array_header_t *add,
+                                               int inherit)
+{
+    if (inherit == 0 || !base) {
+        return add;
+    }
+    if (!add) {
+        return base;
+    }
+    return apr_array_append(p, add, base);
 }
 
 static void *fastexc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
@@ -639,15 +1185,25 @@ static void *fastexc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     /* "FastExcRaise Off" cuts inheritance here; scopes below inherit the
      * result normally. */
     dc->raise_inherit = FASTEXC_UNSET;
-    if (add->raise_inherit == 0 || !base->raises) {
-        dc->raises = add->raises;
-    }
-    else if (!add->raises) {
-        dc->raises = base->raises;
+    dc->raises = fastexc_merge_rules(p, base->raises, add->raises,
+                                     add->raise_inherit);
+    dc->ws_inherit = FASTEXC_UNSET;
+    dc->ws_raises = fastexc_merge_rules(p, base->ws_raises, add->ws_raises,
+                                        add->ws_inherit);
+    if (add->ws_reject != FASTEXC_UNSET) {
+        dc->ws_reject = add->ws_reject;
+        dc->ws_reject_status = add->ws_reject_status;
     }
     else {
-        dc->raises = apr_array_append(p, add->raises, base->raises);
+        dc->ws_reject = base->ws_reject;
+        dc->ws_reject_status = base->ws_reject_status;
     }
+    dc->ws_backend_set = (add->ws_backend_set != FASTEXC_UNSET)
+                       ? add->ws_backend_set : base->ws_backend_set;
+    dc->ws_backend = (add->ws_backend_set != FASTEXC_UNSET)
+                   ? add->ws_backend : base->ws_backend;
+    dc->ws_close_timeout = (add->ws_close_timeout != FASTEXC_UNSET)
+                         ? add->ws_close_timeout : base->ws_close_timeout;
     if (add->details && base->details) {
         dc->details = apr_hash_overlay(p, add->details, base->details);
     }
@@ -877,6 +1433,172 @@ static const char *fastexc_cmd_detail(cmd_parms *cmd, void *cfg, int argc,
     return NULL;
 }
 
+/* Parse "<code> [<reason>] [expr=...]". */
+static const char *fastexc_parse_ws(cmd_parms *cmd, int argc,
+                                    char *const argv[], int allow_expr,
+                                    fastexc_ws_exc_t **out)
+{
+    const char *name = cmd->cmd->name;
+    fastexc_ws_exc_t *exc;
+    const char *err, *c;
+    int i = 1;
+
+    if ((err = ap_check_cmd_context(cmd, NOT_IN_LIMIT))) {
+        return err;
+    }
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s: needs a close code", name);
+    }
+    for (c = argv[0]; apr_isdigit(*c); c++)
+        ;
+    if (*c || c == argv[0] || c - argv[0] > 4) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is not a close code", name,
+                            argv[0]);
+    }
+    exc = apr_pcalloc(cmd->pool, sizeof(*exc));
+    exc->code = atoi(argv[0]);
+    if ((err = fastexc_ws_code_check(exc->code))) {
+        return apr_psprintf(cmd->pool, "%s: close code %d: %s", name,
+                            exc->code, err);
+    }
+    exc->where = apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
+                              cmd->directive->line_num);
+    exc->reason = "";
+    if (argc > 1 && strncmp(argv[1], "expr=", 5) != 0) {
+        exc->reason = apr_pstrdup(cmd->pool, argv[i++]);
+    }
+    exc->reason_len = strlen(exc->reason);
+    if (!fastexc_utf8_valid(exc->reason, exc->reason_len)) {
+        return apr_psprintf(cmd->pool, "%s: the reason is not valid UTF-8",
+                            name);
+    }
+    if (exc->reason_len > FASTEXC_WS_REASON_MAX) {
+        return apr_psprintf(cmd->pool, "%s: the reason is %" APR_SIZE_T_FMT
+                            " bytes; a close reason is at most %d", name,
+                            exc->reason_len, FASTEXC_WS_REASON_MAX);
+    }
+    for (; i < argc; i++) {
+        if (!allow_expr || strncmp(argv[i], "expr=", 5) != 0) {
+            return apr_psprintf(cmd->pool, "%s: \"%s\" is not an option "
+                                "of this directive", name, argv[i]);
+        }
+        if (exc->cond) {
+            return apr_psprintf(cmd->pool, "%s: expr= given twice", name);
+        }
+        exc->cond = ap_expr_parse_cmd(cmd,
+                                      apr_pstrdup(cmd->pool, argv[i] + 5),
+                                      AP_EXPR_FLAG_DONT_VARY, &err, NULL);
+        if (err) {
+            return apr_psprintf(cmd->pool, "%s: cannot parse expr=%s: %s",
+                                name, argv[i] + 5, err);
+        }
+    }
+    *out = exc;
+    return NULL;
+}
+
+static const char *fastexc_cmd_ws(cmd_parms *cmd, void *cfg, int argc,
+                                  char *const argv[])
+{
+    fastexc_dir_conf *dc = cfg;
+    fastexc_ws_exc_t *exc;
+    const char *err;
+
+    if (argc >= 1 && strcasecmp(argv[0], "off") == 0) {
+        if (argc > 1) {
+            return "FastExcWebSocket: Off takes no other argument";
+        }
+        dc->ws_inherit = 0;
+        return NULL;
+    }
+    if ((err = fastexc_parse_ws(cmd, argc, argv, 1, &exc))) {
+        return err;
+    }
+    if (!dc->ws_raises) {
+        dc->ws_raises = apr_array_make(cmd->pool, 2,
+                                       sizeof(fastexc_ws_exc_t *));
+    }
+    APR_ARRAY_PUSH(dc->ws_raises, fastexc_ws_exc_t *) = exc;
+    return NULL;
+}
+
+static const char *fastexc_cmd_ws_backend(cmd_parms *cmd, void *cfg,
+                                          int argc, char *const argv[])
+{
+    fastexc_dir_conf *dc = cfg;
+
+    if (argc >= 1 && strcasecmp(argv[0], "off") == 0) {
+        if (argc > 1) {
+            return "FastExcWebSocketBackendError: Off takes no other "
+                   "argument";
+        }
+        dc->ws_backend_set = 0;
+        dc->ws_backend = NULL;
+        return NULL;
+    }
+    dc->ws_backend_set = 1;
+    return fastexc_parse_ws(cmd, argc, argv, 0, &dc->ws_backend);
+}
+
+static const char *fastexc_cmd_ws_reject(cmd_parms *cmd, void *cfg,
+                                         const char *mode, const char *arg)
+{
+    fastexc_dir_conf *dc = cfg;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+
+    if (err) {
+        return err;
+    }
+    if (strcasecmp(mode, "close") == 0 && !arg) {
+        dc->ws_reject = FASTEXC_WS_REJECT_CLOSE;
+        dc->ws_reject_status = 0;
+        return NULL;
+    }
+    if (strcasecmp(mode, "http") != 0) {
+        return apr_psprintf(cmd->pool, "FastExcWebSocketReject: \"%s%s%s\" "
+                            "is not close or http [<status>]", mode,
+                            arg ? " " : "", arg ? arg : "");
+    }
+    dc->ws_reject = FASTEXC_WS_REJECT_HTTP;
+    dc->ws_reject_status = HTTP_FORBIDDEN;
+    if (arg) {
+        if (fastexc_status_parse(arg, &dc->ws_reject_status) != 0
+            || dc->ws_reject_status < 400 || dc->ws_reject_status > 599) {
+            return apr_psprintf(cmd->pool, "FastExcWebSocketReject: http "
+                                "takes an error status (400-599), not "
+                                "\"%s\"", arg);
+        }
+        if (!fastexc_phrase(dc->ws_reject_status)) {
+            return apr_psprintf(cmd->pool, "FastExcWebSocketReject: status "
+                                "%d has no standard reason phrase",
+                                dc->ws_reject_status);
+        }
+    }
+    return NULL;
+}
+
+static const char *fastexc_cmd_ws_timeout(cmd_parms *cmd, void *cfg,
+                                          const char *arg)
+{
+    fastexc_dir_conf *dc = cfg;
+    apr_interval_time_t t;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+
+    if (err) {
+        return err;
+    }
+    if (ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS || t < 0) {
+        return apr_psprintf(cmd->pool, "FastExcWebSocketCloseTimeout: \"%s\" "
+                            "is not a time (\"5\", \"1500ms\")", arg);
+    }
+    if (t > apr_time_from_sec(300)) {
+        return "FastExcWebSocketCloseTimeout: at most 300 seconds: a worker "
+               "waits that long for a silent client";
+    }
+    dc->ws_close_timeout = t;
+    return NULL;
+}
+
 /* ---- command table -------------------------------------------------- */
 
 static const command_rec fastexc_cmds[] = {
@@ -891,6 +1613,19 @@ static const command_rec fastexc_cmds[] = {
     AP_INIT_TAKE_ARGV("FastExcDetail", fastexc_cmd_detail, NULL,
                       RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
                       "<status> [<detail>] [\"Name: value\" ...]"),
+    AP_INIT_TAKE_ARGV("FastExcWebSocket", fastexc_cmd_ws, NULL,
+                      RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                      "<close code> [<reason>] [expr=<condition>], or Off"),
+    AP_INIT_TAKE12("FastExcWebSocketReject", fastexc_cmd_ws_reject, NULL,
+                   RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                   "close (101 and a Close frame) or http [<status>]"),
+    AP_INIT_TAKE_ARGV("FastExcWebSocketBackendError", fastexc_cmd_ws_backend,
+                      NULL, RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                      "<close code> [<reason>] for a failed proxied "
+                      "upgrade, or Off"),
+    AP_INIT_TAKE1("FastExcWebSocketCloseTimeout", fastexc_cmd_ws_timeout,
+                  NULL, RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                  "how long to wait for the client's Close (default 5s)"),
     { NULL }
 };
 
@@ -901,13 +1636,21 @@ static void fastexc_register_hooks(apr_pool_t *p)
     ap_hook_post_config(fastexc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* FIRST: raise before other fixups do work for a request that ends. */
     ap_hook_fixups(fastexc_fixups, NULL, NULL, APR_HOOK_FIRST);
+    /* REALLY_FIRST: before mod_proxy's handler (FIRST) opens a backend
+     * connection for a proxied upgrade */
+    ap_hook_handler(fastexc_ws_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_handler(fastexc_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_filter(fastexc_insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_insert_error_filter(fastexc_insert_error_filter, NULL, NULL,
                                 APR_HOOK_MIDDLE);
     fastexc_filter_handle = ap_register_output_filter(
         FASTEXC_FILTER, fastexc_out_filter, NULL, AP_FTYPE_CONTENT_SET);
+    fastexc_ws_filter_handle = ap_register_output_filter(
+        FASTEXC_WS_FILTER, fastexc_ws_filter, NULL, AP_FTYPE_CONTENT_SET);
     APR_REGISTER_OPTIONAL_FN(fastexc_raise);
     APR_REGISTER_OPTIONAL_FN(fastexc_raise_text);
+    APR_REGISTER_OPTIONAL_FN(fastexc_raise_websocket);
+    APR_REGISTER_OPTIONAL_FN(fastexc_websocket_close);
 }
 
 AP_DECLARE_MODULE(fastexc) = {

@@ -33,10 +33,18 @@
  * says so); an invalid header name or value is logged and left out; invalid
  * UTF-8 in a text detail is replaced by U+FFFD and logged.
  *
+ * WebSocketException: fastexc_raise_websocket() answers a WebSocket opening
+ * handshake with 101 and a Close frame carrying the code and reason (or, in
+ * a scope with `FastExcWebSocketReject http`, an HTTP rejection), and
+ * returns DONE; fastexc_websocket_close() closes an established WebSocket
+ * that the calling module terminates itself.
+ *
  * Modules that cannot call C (mod_lua, mod_perl) use request notes instead;
  * see README.md ("Notes API"):
  *     fastexc-detail       the detail as text
  *     fastexc-detail-json  the detail as a JSON value
+ *     fastexc-ws-code      a WebSocket upgrade: close with this code
+ *     fastexc-ws-reason    ... and this reason
  * then return the status from their hook; headers go in r->err_headers_out.
  */
 #ifndef MOD_FASTEXC_H
@@ -53,6 +61,9 @@ extern "C" {
 /** Names of the request notes read when an error response is rendered. */
 #define FASTEXC_NOTE_DETAIL      "fastexc-detail"
 #define FASTEXC_NOTE_DETAIL_JSON "fastexc-detail-json"
+/** For a WebSocket upgrade: close with this code (and reason) instead. */
+#define FASTEXC_NOTE_WS_CODE     "fastexc-ws-code"
+#define FASTEXC_NOTE_WS_REASON   "fastexc-ws-reason"
 
 /**
  * Raise an HTTPException whose detail is a JSON value.
@@ -76,6 +87,33 @@ APR_DECLARE_OPTIONAL_FN(int, fastexc_raise,
 APR_DECLARE_OPTIONAL_FN(int, fastexc_raise_text,
                         (request_rec *r, int status, const char *text,
                          const apr_table_t *headers));
+
+/**
+ * Raise a WebSocketException on a WebSocket opening handshake: 101, then a
+ * Close frame with code and reason, then the connection closes once the
+ * client answers the Close (or FastExcWebSocketCloseTimeout passes).
+ * @param r       the upgrade request (any phase from post_read_request to
+ *                handler, before anything was sent)
+ * @param code    1000-1003, 1007-1014 or 3000-4999; another is logged and
+ *                answered with an HTTP 500
+ * @param reason  UTF-8 text or NULL; cut to 123 bytes at a character
+ *                boundary (logged) if longer
+ * @return DONE, or an HTTP status (bad handshake: 400/426; not an upgrade,
+ *         a subrequest, or `FastExcWebSocketReject http`: the rejection
+ *         status) - in every case what the caller returns from its hook
+ */
+APR_DECLARE_OPTIONAL_FN(int, fastexc_raise_websocket,
+                        (request_rec *r, int code, const char *reason));
+
+/**
+ * Close an established WebSocket that the calling module terminates: send
+ * a Close frame with code and reason on c, wait (bounded) for the client's
+ * Close, and mark c to be closed.
+ * @return APR_SUCCESS, APR_EINVAL for a code that cannot be sent or a
+ *         reason that is not UTF-8, or the error writing to c
+ */
+APR_DECLARE_OPTIONAL_FN(apr_status_t, fastexc_websocket_close,
+                        (conn_rec *c, int code, const char *reason));
 
 #ifdef __cplusplus
 }
