@@ -7,7 +7,8 @@ set -eu
 # mod_http2 ship in apache2-bin); test: Apache::Test (libapache2-mod-perl2),
 # FastAPI/uvicorn as the reference, curl for h2c.
 PACKAGES="gcc make pkg-config apache2 apache2-dev libjansson-dev check
-libapache2-mod-perl2 libwww-perl python3 python3-fastapi python3-uvicorn curl"
+libapache2-mod-perl2 libwww-perl python3 python3-fastapi python3-uvicorn
+python3-websockets python3-h2 curl"
 
 missing=""
 for p in $PACKAGES; do
@@ -32,4 +33,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # Debian's apache2 postinst may try to start the service; in containers
 # policy-rc.d refuses, which is fine: the project starts its own servers.
-$SUDO apt-get install -y -qq --no-install-recommends $missing
+$SUDO apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends $missing

@@ -13,9 +13,12 @@
  *   X-Raise-Header, X-Raise-Header-2  "Name: value" headers to pass
  *   X-Raise-Bad-Header  set: also pass headers with CR/LF and reserved names
  *   X-Raise-Sub     set: raise only in subrequests
- * and `SetHandler fastexc-test-subreq` looks up a URI (X-Lookup) as a
+ *   X-Raise-WS-Code a WebSocketException instead (fastexc_raise_websocket),
+ *   X-Raise-WS-Reason   with this reason ("long:N" for N bytes of "é")
+ * `SetHandler fastexc-test-subreq` looks up a URI (X-Lookup) as a
  * subrequest and reports its status, to show that a raise there sends
- * nothing.
+ * nothing; `SetHandler fastexc-test-ws` is a WebSocket endpoint of its own
+ * that sends "hello" and then closes with fastexc_websocket_close(4002).
  */
 #define HTTPD_TEST_REQUIRE_APACHE 2.4
 
@@ -32,6 +35,9 @@
 <Location /api/subreq>
     SetHandler fastexc-test-subreq
 </Location>
+<Location /api/wsown>
+    SetHandler fastexc-test-ws
+</Location>
 <Location /api/errdoc>
     ErrorDocument 404 /api-errdoc.html
     ErrorDocument 500 /api-errdoc.html
@@ -46,6 +52,8 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "mod_auth.h"
+#include "apr_base64.h"
+#include "apr_sha1.h"
 #include "apr_strings.h"
 #include "mod_fastexc.h"
 
@@ -53,6 +61,8 @@ module AP_MODULE_DECLARE_DATA fastexc_test_module;
 
 static APR_OPTIONAL_FN_TYPE(fastexc_raise) *test_raise;
 static APR_OPTIONAL_FN_TYPE(fastexc_raise_text) *test_raise_text;
+static APR_OPTIONAL_FN_TYPE(fastexc_raise_websocket) *test_raise_ws;
+static APR_OPTIONAL_FN_TYPE(fastexc_websocket_close) *test_ws_close;
 
 static int test_add_header(void *rec, const char *key, const char *value)
 {
@@ -84,10 +94,24 @@ static int test_maybe_raise(request_rec *r, const char *phase)
     if (apr_table_get(r->headers_in, "X-Raise-Sub") && !r->main) {
         return DECLINED;
     }
-    if (!test_raise || !test_raise_text) {
+    if (!test_raise || !test_raise_text || !test_raise_ws) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "FXT0001: mod_fastexc's API is not available");
         return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if ((s = apr_table_get(r->headers_in, "X-Raise-WS-Code"))) {
+        const char *reason = apr_table_get(r->headers_in, "X-Raise-WS-Reason");
+        if (reason && strncmp(reason, "long:", 5) == 0) {
+            int n = atoi(reason + 5), i;
+            char *buf = apr_palloc(r->pool, 2 * n + 1);
+            for (i = 0; i < n; i++) {
+                buf[2 * i] = (char)0xC3;
+                buf[2 * i + 1] = (char)0xA9;
+            }
+            buf[2 * n] = '\0';
+            reason = buf;
+        }
+        return test_raise_ws(r, atoi(s), reason);
     }
     if ((s = apr_table_get(r->headers_in, "X-Raise-Status"))) {
         status = atoi(s);
@@ -179,10 +203,54 @@ static int test_subreq_handler(request_rec *r)
     return OK;
 }
 
+/* A WebSocket endpoint of this module's own: handshake, one text frame,
+ * then mod_fastexc closes the established connection. */
+static int test_ws_handler(request_rec *r)
+{
+    conn_rec *c = r->connection;
+    apr_bucket_brigade *bb;
+    const char *key;
+    apr_sha1_ctx_t sha;
+    unsigned char digest[APR_SHA1_DIGESTSIZE];
+    char accept[32];
+    static const char hello[] = { (char)0x81, 5, 'h', 'e', 'l', 'l', 'o' };
+
+    if (!r->handler || strcmp(r->handler, "fastexc-test-ws") != 0) {
+        return DECLINED;
+    }
+    key = apr_table_get(r->headers_in, "Sec-WebSocket-Key");
+    if (!key || !test_ws_close) {
+        return HTTP_BAD_REQUEST;
+    }
+    apr_sha1_init(&sha);
+    apr_sha1_update(&sha, key, strlen(key));
+    apr_sha1_update(&sha, "258EAFA5-E914-47DA-95CA-C5AB0DC85B11", 36);
+    apr_sha1_final(digest, &sha);
+    apr_base64_encode(accept, (const char *)digest, sizeof(digest));
+    apr_table_setn(r->headers_out, "Upgrade", "websocket");
+    apr_table_setn(r->headers_out, "Connection", "Upgrade");
+    apr_table_set(r->headers_out, "Sec-WebSocket-Accept", accept);
+    r->status = HTTP_SWITCHING_PROTOCOLS;
+    ap_send_interim_response(r, 1);
+    ap_remove_input_filter_byhandle(c->input_filters, "reqtimeout");
+    r->output_filters = r->proto_output_filters = c->output_filters;
+    r->input_filters = r->proto_input_filters = c->input_filters;
+    bb = apr_brigade_create(r->pool, c->bucket_alloc);
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_immortal_create(hello,
+                                                           sizeof(hello),
+                                                           c->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(c->bucket_alloc));
+    ap_pass_brigade(c->output_filters, bb);
+    test_ws_close(c, 4002, "closed by its module");
+    return DONE;
+}
+
 static void test_retrieve(void)
 {
     test_raise = APR_RETRIEVE_OPTIONAL_FN(fastexc_raise);
     test_raise_text = APR_RETRIEVE_OPTIONAL_FN(fastexc_raise_text);
+    test_raise_ws = APR_RETRIEVE_OPTIONAL_FN(fastexc_raise_websocket);
+    test_ws_close = APR_RETRIEVE_OPTIONAL_FN(fastexc_websocket_close);
 }
 
 static void test_register_hooks(apr_pool_t *p)
@@ -204,6 +272,7 @@ static void test_register_hooks(apr_pool_t *p)
     ap_hook_fixups(test_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_handler(test_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(test_subreq_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(test_ws_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 module AP_MODULE_DECLARE_DATA fastexc_test_module = {

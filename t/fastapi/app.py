@@ -44,3 +44,40 @@ def conf(name: str):
         raise HTTPException(404)
     status, detail, headers = CASES[name]
     raise HTTPException(status, detail, headers)
+
+
+# ---- WebSockets (t/websocket.t) -------------------------------------------
+
+from fastapi import WebSocket, WebSocketDisconnect, WebSocketException  # noqa: E402
+
+HITS = {"echo": 0, "reject": 0}
+
+
+@app.websocket("/ws/echo")
+async def ws_echo(ws: WebSocket):
+    HITS["echo"] += 1
+    await ws.accept()
+    try:
+        while True:
+            await ws.send_text(await ws.receive_text())
+    except WebSocketDisconnect:
+        pass
+
+
+@app.websocket("/ws/reject")
+async def ws_reject(ws: WebSocket):
+    # before accept: uvicorn answers the handshake 403
+    HITS["reject"] += 1
+    raise WebSocketException(1008, "rejected by the backend")
+
+
+@app.websocket("/ws/raise")
+async def ws_raise(ws: WebSocket):
+    # after accept: the client gets a Close frame with code and reason
+    await ws.accept()
+    raise WebSocketException(4003, "raised after accept")
+
+
+@app.get("/ws/hits")
+def ws_hits():
+    return HITS

@@ -11,9 +11,11 @@ use JSON::PP ();
 use Test::More;
 use Apache::Test ();
 use Apache::TestRequest ();
+use Time::HiRes qw(time);
 
 our @EXPORT = qw(fx_connect fx_request fx_send fx_read_response fx_check
-                 fx_json_ok fx_hostport);
+                 fx_json_ok fx_hostport fx_ws_open fx_ws_read_frame
+                 fx_ws_client_frame fx_wait_eof fx_conf_define);
 
 my $TIMEOUT = 10;
 
@@ -123,6 +125,102 @@ sub fx_request {
     my $res = fx_read_response($sock, head => ($o{method} || '') eq 'HEAD');
     close $sock;
     return $res;
+}
+
+# ---- WebSocket, raw: exact bytes, misbehaving clients ----
+
+# Open a WebSocket handshake by hand. %o: path, headers (extra [name,
+# value]), key, version, hostport. Returns (socket, response, leftover bytes
+# already read past the response head).
+sub fx_ws_open {
+    my (%o) = @_;
+    my $sock = fx_connect($o{hostport});
+    my @h = (['Upgrade', 'websocket'], ['Connection', 'Upgrade'],
+             ['Sec-WebSocket-Key', $o{key} || 'dGhlIHNhbXBsZSBub25jZQ=='],
+             ['Sec-WebSocket-Version', $o{version} || 13],
+             @{ $o{headers} || [] });
+    fx_send($sock, path => $o{path}, headers => \@h, close => 0);
+    my $buf = '';
+    until ($buf =~ /\r\n\r\n/) {
+        _read_more($sock, \$buf) or die "no handshake response: $buf";
+    }
+    my ($head, $rest) = split /\r\n\r\n/, $buf, 2;
+    if ($head !~ m{^HTTP/1\.1 101 }) {
+        # an HTTP answer: read it whole
+        my $res = fx_read_response($sock, buffer => $buf);
+        return ($sock, $res, '');
+    }
+    my ($statusline, @lines) = split /\r\n/, $head;
+    my %res = (status => 101, status_line => $statusline, headers => {});
+    for my $l (@lines) {
+        my ($n, $v) = split /:[ \t]*/, $l, 2;
+        push @{ $res{headers}{lc $n} }, $v;
+    }
+    return ($sock, \%res, $rest);
+}
+
+# Read one server frame (unmasked): { fin, opcode, payload, raw } or undef
+# at EOF or after 10 s.
+sub fx_ws_read_frame {
+    my ($sock, $bufref) = @_;
+    my $need = sub {
+        my $n = shift;
+        while (length $$bufref < $n) {
+            _read_more($sock, $bufref) or return 0;
+        }
+        1;
+    };
+    $need->(2) or return undef;
+    my ($b0, $b1) = unpack 'CC', $$bufref;
+    my $len = $b1 & 0x7F;
+    my $hl = 2;
+    if ($len == 126) { $need->(4) or return undef; $len = unpack 'x2n', $$bufref; $hl = 4 }
+    elsif ($len == 127) { $need->(10) or return undef; $len = unpack 'x2Q>', $$bufref; $hl = 10 }
+    $need->($hl + $len) or return undef;
+    my $raw = substr($$bufref, 0, $hl + $len, '');
+    return { fin => $b0 >> 7, opcode => $b0 & 0x0F,
+             payload => substr($raw, $hl), raw => $raw };
+}
+
+# A masked client frame.
+sub fx_ws_client_frame {
+    my ($opcode, $payload, %o) = @_;
+    my @mask = (0x37, 0xfa, 0x21, 0x3d);
+    my $len = length $payload;
+    my $b0 = ($o{fin} // 1) ? 0x80 | $opcode : $opcode;
+    my $f = pack('C', $b0);
+    $f .= $len < 126 ? pack('C', 0x80 | $len) : pack('Cn', 0x80 | 126, $len);
+    $f .= pack('C4', @mask);
+    my $i = 0;
+    $f .= join '', map { chr(ord($_) ^ $mask[$i++ % 4]) } split //, $payload;
+    return $f;
+}
+
+# Seconds until the server closes the connection (EOF or reset), or undef
+# if it is still open after $limit seconds. Discards what it reads.
+sub fx_wait_eof {
+    my ($sock, $limit) = @_;
+    my $start = time;
+    my $sel = IO::Select->new($sock);
+    while (1) {
+        my $left = $limit - (time - $start);
+        return undef if $left <= 0;
+        next unless $sel->can_read($left);
+        my $buf;
+        my $n = sysread($sock, $buf, 65536);
+        return time - $start if !$n;
+    }
+}
+
+# The value of a "Define NAME value" in the generated extra.conf.
+sub fx_conf_define {
+    my $name = shift;
+    my $file = Apache::Test::vars('t_conf') . '/extra.conf';
+    open my $fh, '<', $file or die "$file: $!";
+    while (<$fh>) {
+        return $1 if /^\s*Define\s+\Q$name\E\s+(\S+)/;
+    }
+    die "no Define $name in $file";
 }
 
 # Whether a body is well-formed JSON.
