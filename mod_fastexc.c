@@ -1582,12 +1582,21 @@ static const char *fastexc_cmd_ws_timeout(cmd_parms *cmd, void *cfg,
 {
     fastexc_dir_conf *dc = cfg;
     apr_interval_time_t t;
+    const char *unit = arg;
     const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
 
     if (err) {
         return err;
     }
-    if (ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS || t < 0) {
+
+    while (apr_isdigit(*unit)) {
+        unit++;
+    }
+    /* ap_timeout_parameter_parse() reads "soon" as 0 seconds: check the
+     * form first */
+    if (unit == arg || (*unit && strcmp(unit, "s") && strcmp(unit, "ms")
+                        && strcmp(unit, "mi") && strcmp(unit, "h"))
+        || ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS || t < 0) {
         return apr_psprintf(cmd->pool, "FastExcWebSocketCloseTimeout: \"%s\" "
                             "is not a time (\"5\", \"1500ms\")", arg);
     }

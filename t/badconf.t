@@ -26,6 +26,16 @@ FastExcDetail 404 "nothing here"
     FastExcRaise Off
     FastExcDetail 404 -
 </Location>
+FastExcWebSocket 1008 "Policy violated" "expr=%{QUERY_STRING} == 'x'"
+FastExcWebSocket 4000
+FastExcWebSocketReject http 429
+FastExcWebSocketBackendError 1011 "backend unavailable"
+FastExcWebSocketCloseTimeout 1500ms
+<Location /y>
+    FastExcWebSocket Off
+    FastExcWebSocketReject close
+    FastExcWebSocketBackendError Off
+</Location>
 CONF
 
 my @cases = (
@@ -74,19 +84,49 @@ my @cases = (
      "FastExcDetail 404 a\nFastExcDetail 404 b",
      qr/FastExcDetail: status 404 is already given in this scope/],
     ['FastExc not a flag', 'FastExc Maybe', qr/FastExc must be On or Off/],
+    ['reserved close code', 'FastExcWebSocket 1005',
+     qr/FastExcWebSocket: close code 1005: 1004, 1005, 1006 and 1015 are reserved/],
+    ['unassigned close code', 'FastExcWebSocket 2000 x',
+     qr/FastExcWebSocket: close code 2000: a close code must be 1000-1003, 1007-1014 or 3000-4999/],
+    ['close code not a number', 'FastExcWebSocket abc',
+     qr/FastExcWebSocket: "abc" is not a close code/],
+    ['reason over 123 bytes', 'FastExcWebSocket 1000 ' . ('r' x 124),
+     qr/FastExcWebSocket: the reason is 124 bytes; a close reason is at most 123/],
+    ['reason not UTF-8', "FastExcWebSocket 1000 \"bad \xff\"",
+     qr/FastExcWebSocket: the reason is not valid UTF-8/],
+    ['unknown WebSocket option', 'FastExcWebSocket 1000 x foo',
+     qr/FastExcWebSocket: "foo" is not an option of this directive/],
+    ['Reject mode', 'FastExcWebSocketReject maybe',
+     qr/FastExcWebSocketReject: "maybe" is not close or http/],
+    ['Reject http with a success status', 'FastExcWebSocketReject http 200',
+     qr/FastExcWebSocketReject: http takes an error status \(400-599\)/],
+    ['Reject http without phrase', 'FastExcWebSocketReject http 499',
+     qr/FastExcWebSocketReject: status 499 has no standard reason phrase/],
+    ['expr= on BackendError', 'FastExcWebSocketBackendError 1011 x expr=true',
+     qr/FastExcWebSocketBackendError: "expr=true" is not an option/],
+    ['close timeout not a time', 'FastExcWebSocketCloseTimeout soon',
+     qr/FastExcWebSocketCloseTimeout: "soon" is not a time/],
+    ['close timeout too long', 'FastExcWebSocketCloseTimeout 301',
+     qr/FastExcWebSocketCloseTimeout: at most 300 seconds/],
     ['inside <Limit>',
      "<Location /l>\n<Limit GET>\nFastExcRaise 404\n</Limit>\n</Location>",
      qr/FastExcRaise cannot occur within <Limit> or <LimitExcept> section/],
 );
 
+# The module needs no other module: it loads, WebSocket directives and all,
+# without mod_proxy (it uses no proxy symbol).
+(my $no_proxy = $modules) =~ s/^LoadModule proxy\S* .*\n//mg;
+push @cases, ['loads without mod_proxy', $good, undef, $no_proxy];
+
 my $n = 0;
 for my $c (@cases) {
-    my ($label, $conf, $want) = @$c;
+    my ($label, $conf, $want, $mods) = @$c;
     $n++;
     my $file = "$dir/case$n.conf";
     open my $out, '>', $file or die "$file: $!";
     print $out "ServerRoot $dir\nServerName localhost\nListen 127.0.0.1:65001\n",
-               "PidFile $dir/pid\nErrorLog $dir/error_log\n", $modules, "\n",
+               "PidFile $dir/pid\nErrorLog $dir/error_log\n", $mods // $modules,
+               "\n",
                $conf, "\n";
     close $out;
     my $output = `'$httpd' -t -f '$file' 2>&1`;
