@@ -30,6 +30,25 @@
  *       The location's content is an exception: a FastExcRaise rule that
  *       holds, or else 404 (FastAPI's answer for a path with no route).
  *
+ *   FastExcWebSocket <code> [<reason>] [expr=<condition>]
+ *   FastExcWebSocket Off
+ *       A WebSocket upgrade of the scope is answered 101, then a Close frame
+ *       with this code and reason (FastAPI's WebSocketException), before any
+ *       handler (no backend connection for proxied ones). Rules and "Off" as
+ *       for FastExcRaise.
+ *
+ *   FastExcWebSocketReject close|http [<status>]
+ *       close (default): as above. http: reject the handshake over HTTP as
+ *       uvicorn does, with <status> (403) and {"detail": <reason>}.
+ *
+ *   FastExcWebSocketBackendError <code> [<reason>]
+ *   FastExcWebSocketBackendError Off
+ *       A proxied upgrade that fails (backend down, refusing, timing out,
+ *       answering without 101) is answered 101 + Close with this code.
+ *
+ *   FastExcWebSocketCloseTimeout <time>
+ *       How long to wait for the client's Close after ours (default 5s).
+ *
  * A <detail> is:  -            the status's reason phrase (the default)
  *                 json:<JSON>  any JSON value, checked at startup
  *                 text:<text>  text as written, no interpolation

@@ -81,6 +81,11 @@ Try (every answer is byte for byte what FastAPI's HTTPException sends):
   curl -i -H 'X-Raise-Phase: access_checker' -H 'X-Raise-Status: 402' \\
        -H 'X-Raise-Text: pay first' $u/capi/x     # C API from another module
   curl -i --http2-prior-knowledge $u/teapot # the same over h2c
+  /usr/bin/python3 -m websockets ws://127.0.0.1:$PORT/ws/chat          # Close 1008 + reason
+  /usr/bin/python3 -m websockets ws://127.0.0.1:$PORT/ws/backend       # backend down: 1013
+  curl -i -H 'Upgrade: websocket' -H 'Connection: Upgrade' \\
+       -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \\
+       $u/ws/uvicorn-style                  # FastExcWebSocketReject http: 403 JSON
   curl -I $u/items/42                       # HEAD: headers, no body
 
 Stop it with: make stop
