@@ -24,7 +24,8 @@ HEADERS  = include/mod_fastexc.h include/fastexc_core.h include/fastexc_ws.h
 MODULE   = .libs/mod_fastexc.so
 WARN     = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
-.PHONY: all build deps run stop test unit apache-test lint install clean
+.PHONY: all build deps run stop test unit apache-test lint bench bench-smoke \
+        install clean
 
 all: build
 
@@ -62,6 +63,18 @@ test: deps
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory apache-test
+	@$(MAKE) --no-print-directory bench-smoke
+
+# ---- benchmarks ------------------------------------------------------
+
+bench: deps
+	@$(MAKE) --no-print-directory build
+	@APXS="$(APXS)" HTTPD="$(HTTPD)" PYTHON="$(PYTHON)" bash scripts/bench.sh
+
+# every step of the benchmark for a moment: keeps the harness working
+bench-smoke: build
+	@BENCH_SMOKE=1 APXS="$(APXS)" HTTPD="$(HTTPD)" PYTHON="$(PYTHON)" \
+	    bash scripts/bench.sh
 
 # ---- demo ------------------------------------------------------------
 

@@ -874,14 +874,13 @@ static const fastexc_ws_exc_t *fastexc_ws_match(request_rec *r,
  * is answered here and no backend connection is ever opened. */
 static int fastexc_ws_handler(request_rec *r)
 {
-    const fastexc_dir_conf *dc;
+    const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
+                                                      &fastexc_module);
     const fastexc_ws_exc_t *exc;
 
-    if (r->main || !fastexc_ws_is_upgrade(r)) {
-        return DECLINED;
-    }
-    dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
-    if (!(exc = fastexc_ws_match(r, dc))) {
+    /* every request passes here: the cheapest test first */
+    if (!dc->ws_raises || r->main || !fastexc_ws_is_upgrade(r)
+        || !(exc = fastexc_ws_match(r, dc))) {
         return DECLINED;
     }
     return fastexc_ws_answer(r, exc->code, exc->reason, exc->reason_len);

@@ -5,10 +5,13 @@ set -eu
 
 # build: apxs (apache2-dev), jansson, Check; run: apache2 (mod_lua and
 # mod_http2 ship in apache2-bin); test: Apache::Test (libapache2-mod-perl2),
-# FastAPI/uvicorn as the reference, curl for h2c.
+# FastAPI/uvicorn as the reference, curl for h2c; bench: wrk, nginx,
+# valgrind (callgrind), gnuplot, ab, and httptools + uvloop, which uvicorn
+# uses when present (uvicorn[standard]: FastAPI at its best).
 PACKAGES="gcc make pkg-config apache2 apache2-dev libjansson-dev check
 libapache2-mod-perl2 libwww-perl python3 python3-fastapi python3-uvicorn
-python3-websockets python3-h2 curl"
+python3-websockets python3-h2 curl
+wrk nginx valgrind gnuplot-nox apache2-utils python3-httptools python3-uvloop"
 
 missing=""
 for p in $PACKAGES; do

@@ -1,0 +1,397 @@
+#!/usr/bin/env bash
+# make bench: what an exception costs with mod_fastexc, against the peers a
+# user would pick instead, measured side by side in one run on loopback and
+# reported as ratios. BENCH_SMOKE=1 runs every step for a moment only (make
+# test runs it so the harness keeps working) and writes nowhere in the tree.
+#
+# Peers, each answering 404 {"detail":"Not Found"} as application/json:
+#   fastexc-raise    FastExcRaise 404 in a <Location>
+#   fastexc-capi     fastexc_raise_text() from a helper module's handler
+#   errordocument    httpd's own ErrorDocument 404 '...' literal
+#   static-floor     a 22-byte static file (200): httpd's cheapest response
+#   nginx            nginx `return 404 '...'`
+#   fastapi          FastAPI/uvicorn raising HTTPException(404)
+set -euo pipefail
+
+: "${APXS:=apxs}"
+: "${HTTPD:=$($APXS -q SBINDIR)/$($APXS -q TARGET)}"
+: "${PYTHON:=/usr/bin/python3}"
+SMOKE=${BENCH_SMOKE:-0}
+top=$(pwd)
+libexec=$($APXS -q LIBEXECDIR)
+
+if [ "$SMOKE" = 1 ]; then
+    ROUNDS=1; DURATION=1; CG_REQUESTS=50; RSS_REQUESTS=20000; WS_SECONDS=1
+    out_dir=$(mktemp -d "${TMPDIR:-/tmp}/fastexc-bench-out.XXXXXX")
+else
+    ROUNDS=${BENCH_ROUNDS:-5}; DURATION=${BENCH_DURATION:-4}
+    CG_REQUESTS=500; RSS_REQUESTS=1000000; WS_SECONDS=4
+    out_dir="$top/bench"
+fi
+CONNS=16
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/fastexc-bench.XXXXXX")
+chmod 755 "$work"
+pids=()
+cleanup() {
+    local s=$?
+    for conf in "$work"/httpd-*.conf; do
+        [ -f "$conf" ] && "$HTTPD" -f "$conf" -k stop >/dev/null 2>&1 || true
+    done
+    [ -f "$work/nginx.pid" ] && nginx -c "$work/nginx.conf" -p "$work" -s stop \
+        >/dev/null 2>&1 || true
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    sleep 0.5
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+    rm -rf "$work"
+    [ "$SMOKE" = 1 ] && rm -rf "$out_dir"
+    exit $s
+}
+trap cleanup EXIT INT TERM
+
+free_port() {
+    "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+wait_port() {   # bounded: 60 s
+    local i
+    for i in $(seq 600); do
+        curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
+        sleep 0.1
+    done
+    echo "bench: nothing answers on 127.0.0.1:$1" >&2
+    return 1
+}
+
+echo "bench: building the helper module and the WebSocket load generator"
+mkdir -p "$work/modules" "$work/htdocs" "$work/logs"
+cp "$top/.libs/mod_fastexc.so" "$work/modules/"
+cp "$top/c-modules/fastexc_test/mod_fastexc_test.c" "$work/modules/"
+(cd "$work/modules" && $APXS -c -I "$top/include" mod_fastexc_test.c >/dev/null 2>&1)
+cc -O2 -o "$work/wsload" "$top/bench/wsload.c" -lpthread
+printf '{"detail":"Not Found"}' > "$work/htdocs/static.json"
+chmod -R a+rX "$work"
+
+P_HTTPD=$(free_port); P_PASS_ON=$(free_port); P_PASS_OFF=$(free_port)
+P_NGINX=$(free_port)
+P_FASTAPI=$(free_port); P_CG=$(free_port)
+user=""
+[ "$(id -u)" -eq 0 ] && user=$'User nobody\nGroup nogroup'
+
+# One httpd for the mod_fastexc peers and httpd's own (main); two more for
+# the pass-through comparison that differ only by mod_fastexc's LoadModule
+# (pass-on, pass-off). Same MPM, fixed processes.
+httpd_conf() {   # name port mode: main|pass-on|pass-off
+    cat <<EOF
+ServerRoot "$work"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$2
+PidFile "$work/httpd-$1.pid"
+ErrorLog "$work/logs/error-$1.log"
+LogLevel warn
+$user
+DefaultRuntimeDir "$work"
+Mutex file:$work default
+LoadModule mpm_event_module $libexec/mod_mpm_event.so
+LoadModule authz_core_module $libexec/mod_authz_core.so
+LoadModule mime_module $libexec/mod_mime.so
+LoadModule alias_module $libexec/mod_alias.so
+LoadModule headers_module $libexec/mod_headers.so
+StartServers 2
+ServerLimit 2
+ThreadsPerChild 32
+MaxRequestWorkers 64
+MinSpareThreads 1
+MaxSpareThreads 64
+MaxConnectionsPerChild 0
+KeepAlive On
+MaxKeepAliveRequests 0
+TypesConfig /etc/mime.types
+AddType application/json .json
+DocumentRoot "$work/htdocs"
+<Directory "$work/htdocs">
+    Require all granted
+</Directory>
+Alias /pass/static.json "$work/htdocs/static.json"
+<Location /pass>
+    <IfModule fastexc_module>
+        FastExc On
+    </IfModule>
+</Location>
+<Location /errordocument>
+    ErrorDocument 404 '{"detail":"Not Found"}'
+    Header always set Content-Type application/json
+</Location>
+EOF
+    if [ "$3" != pass-off ]; then
+        echo "LoadModule fastexc_module $work/modules/mod_fastexc.so"
+    fi
+    if [ "$3" = main ]; then
+        cat <<EOF
+LoadModule fastexc_test_module $work/modules/.libs/mod_fastexc_test.so
+<Location /raise>
+    FastExcRaise 404
+</Location>
+<Location /capi>
+    SetHandler fastexc-test
+</Location>
+<Location /ws>
+    FastExcWebSocket 4003 "raised after accept"
+</Location>
+EOF
+    fi
+}
+httpd_conf main "$P_HTTPD" main > "$work/httpd-main.conf"
+httpd_conf pass-on "$P_PASS_ON" pass-on > "$work/httpd-pass-on.conf"
+httpd_conf pass-off "$P_PASS_OFF" pass-off > "$work/httpd-pass-off.conf"
+for c in main pass-on pass-off; do "$HTTPD" -f "$work/httpd-$c.conf" -k start; done
+
+cat > "$work/nginx.conf" <<EOF
+worker_processes 2;
+pid $work/nginx.pid;
+error_log $work/logs/nginx-error.log warn;
+$( [ "$(id -u)" -eq 0 ] && echo "user nobody nogroup;" )
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $work/nginx-tmp;
+    proxy_temp_path $work/nginx-tmp;
+    fastcgi_temp_path $work/nginx-tmp;
+    uwsgi_temp_path $work/nginx-tmp;
+    scgi_temp_path $work/nginx-tmp;
+    server {
+        listen 127.0.0.1:$P_NGINX;
+        location / {
+            default_type application/json;
+            return 404 '{"detail":"Not Found"}';
+        }
+    }
+}
+EOF
+mkdir -p "$work/nginx-tmp"
+nginx -c "$work/nginx.conf" -p "$work" 2>/dev/null
+
+"$PYTHON" -m uvicorn --app-dir "$top/t/fastapi" --host 127.0.0.1 \
+    --port "$P_FASTAPI" --workers 2 --log-level warning --no-access-log \
+    app:app >/dev/null 2>&1 &
+pids+=($!)
+for p in "$P_HTTPD" "$P_PASS_ON" "$P_PASS_OFF" "$P_NGINX" "$P_FASTAPI"; do
+    wait_port "$p"
+done
+
+# name|url|wrk/ab header arguments
+PEERS=(
+  "fastexc-raise|http://127.0.0.1:$P_HTTPD/raise|"
+  "fastexc-capi|http://127.0.0.1:$P_HTTPD/capi|X-Raise-Phase: handler;X-Raise-Status: 404"
+  "errordocument|http://127.0.0.1:$P_HTTPD/errordocument/missing|"
+  "static-floor|http://127.0.0.1:$P_HTTPD/static.json|"
+  "nginx|http://127.0.0.1:$P_NGINX/|"
+  "fastapi|http://127.0.0.1:$P_FASTAPI/conf/missing|"
+  "pass-loaded|http://127.0.0.1:$P_PASS_ON/pass/static.json|"
+  "pass-unloaded|http://127.0.0.1:$P_PASS_OFF/pass/static.json|"
+)
+hdr_args() {   # "A: b;C: d" -> -H 'A: b' -H 'C: d'
+    local IFS=';' h
+    for h in $1; do printf -- '-H\n%s\n' "$h"; done
+}
+
+# A benchmark of a wrong answer is worthless: check every peer first.
+echo "bench: checking every peer's answer"
+for peer in "${PEERS[@]}"; do
+    IFS='|' read -r name url hdrs <<< "$peer"
+    mapfile -t H < <(hdr_args "$hdrs")
+    got=$(curl -s -o "$work/body" -w '%{http_code} %{content_type}' "${H[@]}" "$url")
+    body=$(cat "$work/body")
+    want="404 application/json"
+    case $name in static-floor|pass-*) want="200 application/json" ;; esac
+    if [ "$got" != "$want" ] || [ "$body" != '{"detail":"Not Found"}' ]; then
+        echo "bench: $name answers '$got' '$body', not '$want' {\"detail\":\"Not Found\"}" >&2
+        exit 1
+    fi
+done
+
+# ---- throughput: wrk, peers interleaved, several rounds, medians ----
+declare -A RPS
+for round in $(seq "$ROUNDS"); do
+    for peer in "${PEERS[@]}"; do
+        IFS='|' read -r name url hdrs <<< "$peer"
+        mapfile -t H < <(hdr_args "$hdrs")
+        r=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" "${H[@]}" "$url" \
+            | awk '/^Requests\/sec:/ { print $2 }')
+        RPS[$name]="${RPS[$name]:-} $r"
+        echo "bench: round $round/$ROUNDS $name $r req/s"
+    done
+done
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ a[NR] = $1 }
+    END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+declare -A MED
+for peer in "${PEERS[@]}"; do
+    name=${peer%%|*}
+    MED[$name]=$(echo "${RPS[$name]}" | median)
+done
+
+# ---- instructions per request: callgrind on httpd -X ----
+# One httpd -X under callgrind per configuration: warm every URL up, then
+# for each: zero the counters, send N requests on one keep-alive
+# connection, dump. Instruction counts do not depend on machine load.
+declare -A IR
+callgrind_run() {   # mode names...
+    local cname=$1; shift
+    httpd_conf "cg-$cname" "$P_CG" "$cname" | sed -e '/^User /d' -e '/^Group /d' \
+        > "$work/cg-$cname.conf"
+    valgrind --tool=callgrind --callgrind-out-file="$work/cg-$cname.out" \
+        "$HTTPD" -X -f "$work/cg-$cname.conf" >/dev/null 2>&1 &
+    local vpid=$!
+    pids+=($vpid)
+    wait_port "$P_CG"
+    local peer name url hdrs
+    for name in "$@"; do
+        for peer in "${PEERS[@]}"; do
+            [ "${peer%%|*}" = "$name" ] || continue
+            IFS='|' read -r name url hdrs <<< "$peer"
+            url=$(echo "$url" | sed -E "s#127.0.0.1:[0-9]+#127.0.0.1:$P_CG#")
+            mapfile -t H < <(hdr_args "$hdrs")
+            ab -q -k -n 20 -c 1 "${H[@]}" "$url" >/dev/null 2>&1
+            callgrind_control -z "$vpid" >/dev/null
+            ab -q -k -n "$CG_REQUESTS" -c 1 "${H[@]}" "$url" >/dev/null 2>&1
+            rm -f "$work/cg-$cname.out".*
+            callgrind_control -d "$vpid" >/dev/null
+            local f
+            f=$(ls "$work/cg-$cname.out".* 2>/dev/null | head -1)
+            local ir
+            ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$f")
+            IR[$name]=$(( ir / CG_REQUESTS ))
+            echo "bench: callgrind $name ${IR[$name]} instructions/request"
+        done
+    done
+    kill "$vpid" 2>/dev/null || true
+    wait "$vpid" 2>/dev/null || true
+}
+callgrind_run main fastexc-raise fastexc-capi errordocument static-floor
+callgrind_run pass-on pass-loaded
+callgrind_run pass-off pass-unloaded
+
+# ---- WebSocket rejects per second: 101 + Close against FastAPI ----
+declare -A WS
+for round in $(seq "$ROUNDS"); do
+    for w in "fastexc-ws|$P_HTTPD|/ws" "fastapi-ws|$P_FASTAPI|/ws/raise"; do
+        IFS='|' read -r name port path <<< "$w"
+        r=$("$work/wsload" 127.0.0.1 "$port" "$path" "$WS_SECONDS" 8 \
+            | sed -E 's/.*rate=([0-9.]+).*/\1/')
+        WS[$name]="${WS[$name]:-} $r"
+        echo "bench: round $round/$ROUNDS $name $r closes/s"
+    done
+done
+WS_FASTEXC=$(echo "${WS[fastexc-ws]}" | median)
+WS_FASTAPI=$(echo "${WS[fastapi-ws]}" | median)
+# the reference for a WebSocket reject: httpd's rate for an exception on a
+# new connection each time (a reject is one connection and one more round
+# trip)
+CEILING=$(for round in $(seq "$ROUNDS"); do
+    wrk -t1 -c8 -d"${WS_SECONDS}s" -H "Connection: close" \
+        "http://127.0.0.1:$P_HTTPD/raise" | awk '/^Requests\/sec:/ { print $2 }'
+done | tr '\n' ' ' | median)
+echo "bench: new-connection exceptions $CEILING req/s"
+
+# ---- memory: RSS of the httpd processes around many exceptions ----
+rss_kib() {   # total RSS of the main httpd's processes
+    local ppid total=0 p
+    ppid=$(cat "$work/httpd-main.pid")
+    for p in $ppid $(pgrep -P "$ppid"); do
+        total=$(( total + $(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status") ))
+    done
+    echo "$total"
+}
+rss_before=$(rss_kib)
+seconds=$(awk -v n="$RSS_REQUESTS" -v r="${MED[fastexc-raise]}" \
+    'BEGIN { s = int(n / r * 1.15) + 1; print (s > 180 ? 180 : s) }')
+done_requests=$(wrk -t1 -c"$CONNS" -d"${seconds}s" "http://127.0.0.1:$P_HTTPD/raise" \
+    | awk '/requests in/ { print $1 }')
+rss_after=$(rss_kib)
+echo "bench: RSS ${rss_before} KiB -> ${rss_after} KiB over $done_requests requests"
+
+# ---- report ----
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.2f%%", (b > 0 ? (a - b) / b * 100 : 0) }'; }
+check() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN {
+    ok = (op == ">=") ? (v >= t) : (v <= t); print (ok ? "met" : "missed") }'; }
+
+ED=${MED[errordocument]}; FLOOR=${MED[static-floor]}
+R_ED=$(ratio "${MED[fastexc-raise]}" "$ED")
+R_FLOOR=$(ratio "${MED[fastexc-raise]}" "$FLOOR")
+R_FASTAPI=$(ratio "${MED[fastexc-raise]}" "${MED[fastapi]}")
+R_WS=$(ratio "$WS_FASTEXC" "$WS_FASTAPI")
+PASS_RPS=$(pct "${MED[pass-loaded]}" "${MED[pass-unloaded]}")
+PASS_IR=$(pct "${IR[pass-loaded]}" "${IR[pass-unloaded]}")
+PASS_RPS_LOSS=$(awk -v a="${MED[pass-loaded]}" -v b="${MED[pass-unloaded]}" 'BEGIN { print (b - a) / b * 100 }')
+PASS_IR_GAIN=$(awk -v a="${IR[pass-loaded]}" -v b="${IR[pass-unloaded]}" 'BEGIN { print (a - b) / b * 100 }')
+RSS_GROWTH_KIB=$(( rss_after - rss_before ))
+
+{
+echo "# mod_fastexc benchmark"
+echo
+echo "Generated by \`make bench\` ($(date -u +%Y-%m-%d), $(nproc) cores, $("$HTTPD" -v | sed -n 's/^Server version: //p'), event MPM)."
+echo "Loopback only; wrk -t1 -c$CONNS, $ROUNDS interleaved rounds of ${DURATION}s, medians."
+echo "Every peer answers 404 \`{\"detail\":\"Not Found\"}\` as application/json (checked before measuring);"
+echo "the static floor and the pass-through rows answer 200 with the same 22 bytes."
+echo
+echo "| peer | requests/s | vs ErrorDocument | vs static floor | instructions/request |"
+echo "| --- | ---: | ---: | ---: | ---: |"
+for name in fastexc-raise fastexc-capi errordocument static-floor nginx fastapi; do
+    printf '| %s | %.0f | %s | %s | %s |\n' "$name" "${MED[$name]}" \
+        "$(ratio "${MED[$name]}" "$ED")" "$(ratio "${MED[$name]}" "$FLOOR")" \
+        "${IR[$name]:--}"
+done
+echo
+echo "| pass-through (static file, \`FastExc On\` in scope, nothing raised) | requests/s | instructions/request |"
+echo "| --- | ---: | ---: |"
+printf '| module not loaded | %.0f | %s |\n' "${MED[pass-unloaded]}" "${IR[pass-unloaded]}"
+printf '| module loaded | %.0f | %s |\n' "${MED[pass-loaded]}" "${IR[pass-loaded]}"
+printf '| difference | %s | %s |\n' "$PASS_RPS" "$PASS_IR"
+echo
+echo "| WebSocket rejects (handshake, Close, close handshake; 8 connections) | closes/s |"
+echo "| --- | ---: |"
+printf '| mod_fastexc (101 + Close) | %.0f |\n' "$WS_FASTEXC"
+printf '| FastAPI/uvicorn (accept, then WebSocketException) | %.0f |\n' "$WS_FASTAPI"
+printf '| reference: FastExcRaise 404 on a new connection each time (wrk, Connection: close) | %.0f |\n' "$CEILING"
+echo
+echo "Memory: RSS of all httpd processes ${rss_before} KiB before, ${rss_after} KiB after $done_requests exception requests ($RSS_GROWTH_KIB KiB)."
+echo
+echo "## Targets"
+echo
+echo "| target | measured | |"
+echo "| --- | ---: | --- |"
+echo "| raise >= 1.0x ErrorDocument literal | ${R_ED}x | $(check "$R_ED" 1.0 '>=') |"
+echo "| raise >= 0.95x static floor | ${R_FLOOR}x | $(check "$R_FLOOR" 0.95 '>=') |"
+echo "| pass-through <= 1% requests/s | $PASS_RPS | $(check "$PASS_RPS_LOSS" 1 '<=') |"
+echo "| pass-through <= 0.5% instructions/request | $PASS_IR | $(check "$PASS_IR_GAIN" 0.5 '<=') |"
+echo "| >= 4x FastAPI on HTTP exceptions | ${R_FASTAPI}x | $(check "$R_FASTAPI" 4 '>=') |"
+echo "| >= 4x FastAPI on WebSocket rejects | ${R_WS}x | $(check "$R_WS" 4 '>=') |"
+echo "| RSS growth < 2 MiB over a million requests | $RSS_GROWTH_KIB KiB over $done_requests | $(check "$RSS_GROWTH_KIB" 2047 '<=') |"
+} > "$out_dir/results.md"
+
+{
+for name in fastexc-raise fastexc-capi errordocument static-floor nginx fastapi; do
+    printf '"%s" %s\n' "$name" "${MED[$name]}"
+done
+} > "$work/rps.dat"
+gnuplot <<EOF
+set terminal pngcairo size 900,480 noenhanced font "sans,11"
+set output "$out_dir/results.png"
+set title "404 {\"detail\":\"Not Found\"}: requests/s, median of $ROUNDS rounds (higher is better)"
+set style data histograms
+set style fill solid 0.8 border -1
+set boxwidth 0.7
+set yrange [0:*]
+set grid ytics
+unset key
+set xtics nomirror
+plot "$work/rps.dat" using 2:xtic(1) linecolor rgb "#3572a5", \
+     '' using 0:2:(sprintf("%.0f", \$2)) with labels offset 0,0.8 notitle
+EOF
+
+cat "$out_dir/results.md"
+if [ "$SMOKE" = 1 ]; then
+    echo "bench: smoke run done (results not kept)"
+else
+    echo "bench: wrote bench/results.md and bench/results.png"
+fi
