@@ -101,15 +101,21 @@ typedef struct {
     apr_array_header_t *parts;  /* fastexc_part_t, when interpolated */
 } fastexc_header_t;
 
+/* What a configured rule carries whatever it raises: its condition, and
+ * where it was configured. First member of both kinds of rule below. */
+typedef struct {
+    ap_expr_info_t *cond;       /* expr=, or NULL: always */
+    const char *where;          /* "file:line", for log lines */
+} fastexc_rule_t;
+
 /* A configured exception (FastExcRaise, FastExcDetail). */
 typedef struct {
+    fastexc_rule_t rule;
     int status;
     const char *body;           /* rendered once at startup; NULL if template */
     apr_size_t body_len;
     apr_array_header_t *parts;  /* fastexc_part_t of a text template */
     apr_array_header_t *headers;/* fastexc_header_t */
-    ap_expr_info_t *cond;       /* expr=, FastExcRaise only */
-    const char *where;          /* "file:line", for log lines */
 } fastexc_exc_t;
 
 /* An exception as it is sent, rendered for one request. */
@@ -122,11 +128,10 @@ typedef struct {
 
 /* A configured WebSocket close (FastExcWebSocket, ...BackendError). */
 typedef struct {
+    fastexc_rule_t rule;
     int code;
     const char *reason;
     apr_size_t reason_len;
-    ap_expr_info_t *cond;       /* FastExcWebSocket only */
-    const char *where;
 } fastexc_ws_exc_t;
 
 #define FASTEXC_WS_REJECT_CLOSE 0
@@ -276,7 +281,7 @@ static fastexc_response_t *fastexc_render(request_rec *r,
         if (repaired) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, FXLOGNO(0002)
                           "detail of the exception at %s: invalid UTF-8 "
-                          "from the request replaced by U+FFFD", exc->where);
+                          "from the request replaced by U+FFFD", exc->rule.where);
         }
     }
     if (exc->headers->nelts) {
@@ -292,7 +297,7 @@ static fastexc_response_t *fastexc_render(request_rec *r,
                     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                                   FXLOGNO(0003) "header %s of the exception "
                                   "at %s: control bytes from the request "
-                                  "turned to spaces", h[i].name, exc->where);
+                                  "turned to spaces", h[i].name, exc->rule.where);
                 }
             }
             apr_table_addn(resp->headers, h[i].name, value);
@@ -442,31 +447,33 @@ static int fastexc_raise_text(request_rec *r, int status, const char *text,
                                 headers);
 }
 
-/* The first FastExcRaise of the scope whose condition holds. */
-static const fastexc_exc_t *fastexc_match(request_rec *r,
-                                          const fastexc_dir_conf *dc)
+/* The first rule (FastExcRaise, FastExcWebSocket) of rules whose condition
+ * holds; a condition that cannot be evaluated is logged and skipped. */
+static const void *fastexc_first_match(request_rec *r,
+                                       const apr_array_header_t *rules,
+                                       const char *directive)
 {
-    const fastexc_exc_t *const *exc;
+    const fastexc_rule_t *const *rule;
     int i;
 
-    if (!dc->raises) {
+    if (!rules) {
         return NULL;
     }
-    exc = (const fastexc_exc_t *const *)dc->raises->elts;
-    for (i = 0; i < dc->raises->nelts; i++) {
+    rule = (const fastexc_rule_t *const *)rules->elts;
+    for (i = 0; i < rules->nelts; i++) {
         const char *err = NULL;
         int rv;
-        if (!exc[i]->cond) {
-            return exc[i];
+        if (!rule[i]->cond) {
+            return rule[i];
         }
-        rv = ap_expr_exec(r, exc[i]->cond, &err);
+        rv = ap_expr_exec(r, rule[i]->cond, &err);
         if (rv < 0 || err) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0011)
-                          "FastExcRaise at %s: cannot evaluate expr=: %s",
-                          exc[i]->where, err ? err : "error");
+                          "%s at %s: cannot evaluate expr=: %s", directive,
+                          rule[i]->where, err ? err : "error");
         }
         else if (rv > 0) {
-            return exc[i];
+            return rule[i];
         }
     }
     return NULL;
@@ -478,7 +485,8 @@ static int fastexc_fixups(request_rec *r)
 {
     const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                       &fastexc_module);
-    const fastexc_exc_t *exc = fastexc_match(r, dc);
+    const fastexc_exc_t *exc = fastexc_first_match(r, dc->raises,
+                                                   "FastExcRaise");
 
     if (!exc) {
         return DECLINED;
@@ -496,7 +504,7 @@ static int fastexc_handler(request_rec *r)
         return DECLINED;
     }
     dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
-    exc = fastexc_match(r, dc);
+    exc = fastexc_first_match(r, dc->raises, "FastExcRaise");
     if (!exc && dc->details) {
         exc = apr_hash_get(dc->details, &status, sizeof(status));
     }
@@ -840,36 +848,6 @@ static apr_status_t fastexc_websocket_close(conn_rec *c, int code,
                                  fastexc_ws_timeout(dc));
 }
 
-/* The first FastExcWebSocket of the scope whose condition holds. */
-static const fastexc_ws_exc_t *fastexc_ws_match(request_rec *r,
-                                                const fastexc_dir_conf *dc)
-{
-    const fastexc_ws_exc_t *const *exc;
-    int i;
-
-    if (!dc->ws_raises) {
-        return NULL;
-    }
-    exc = (const fastexc_ws_exc_t *const *)dc->ws_raises->elts;
-    for (i = 0; i < dc->ws_raises->nelts; i++) {
-        const char *err = NULL;
-        int rv;
-        if (!exc[i]->cond) {
-            return exc[i];
-        }
-        rv = ap_expr_exec(r, exc[i]->cond, &err);
-        if (rv < 0 || err) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0023)
-                          "FastExcWebSocket at %s: cannot evaluate expr=: %s",
-                          exc[i]->where, err ? err : "error");
-        }
-        else if (rv > 0) {
-            return exc[i];
-        }
-    }
-    return NULL;
-}
-
 /* Runs REALLY_FIRST, before mod_proxy's handler (FIRST): a matching upgrade
  * is answered here and no backend connection is ever opened. */
 static int fastexc_ws_handler(request_rec *r)
@@ -880,7 +858,8 @@ static int fastexc_ws_handler(request_rec *r)
 
     /* every request passes here: the cheapest test first */
     if (!dc->ws_raises || r->main || !fastexc_ws_is_upgrade(r)
-        || !(exc = fastexc_ws_match(r, dc))) {
+        || !(exc = fastexc_first_match(r, dc->ws_raises,
+                                       "FastExcWebSocket"))) {
         return DECLINED;
     }
     return fastexc_ws_answer(r, exc->code, exc->reason, exc->reason_len);
@@ -1144,25 +1123,6 @@ static apr_status_t fastexc_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     return ap_pass_brigade(f->next, bb);
 }
 
-static int fastexc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
-                               apr_pool_t *ptemp, server_rec *s)
-{
-    int status;
-
-    for (status = 200; status <= 599; status++) {
-        const char *phrase = fastexc_phrase(status);
-        fastexc_response_t *resp = NULL;
-        if (phrase) {
-            resp = apr_pcalloc(pconf, sizeof(*resp));
-            resp->status = status;
-            resp->body = fastexc_body_text(pconf, phrase, strlen(phrase),
-                                           &resp->body_len, NULL);
-        }
-        fastexc_defaults[status - 200] = resp;
-    }
-    return OK;
-}
-
 /* ---- create / merge ------------------------------------------------- */
 
 static void *fastexc_create_dir_conf(apr_pool_t *p, char *dir)
@@ -1232,6 +1192,32 @@ static void *fastexc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 }
 
 /* ---- directive handlers --------------------------------------------- */
+
+/* The "file:line" of the directive being read. */
+static const char *fastexc_where(cmd_parms *cmd)
+{
+    return apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
+                        cmd->directive->line_num);
+}
+
+/* Read an "expr=<condition>" argument into rule. */
+static const char *fastexc_parse_cond(cmd_parms *cmd, const char *arg,
+                                      fastexc_rule_t *rule)
+{
+    const char *err = NULL;
+
+    if (rule->cond) {
+        return apr_psprintf(cmd->pool, "%s: expr= given twice",
+                            cmd->cmd->name);
+    }
+    rule->cond = ap_expr_parse_cmd(cmd, apr_pstrdup(cmd->pool, arg + 5),
+                                   AP_EXPR_FLAG_DONT_VARY, &err, NULL);
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: cannot parse %s: %s",
+                            cmd->cmd->name, arg, err);
+    }
+    return NULL;
+}
 
 /* Compile a template (detail or header value) into parts. */
 static const char *fastexc_compile_template(cmd_parms *cmd, const char *text,
@@ -1332,9 +1318,7 @@ static const char *fastexc_parse_exc(cmd_parms *cmd, int argc,
         return apr_psprintf(cmd->pool, "%s: status %d: %s", name,
                             exc->status, err);
     }
-    exc->where = apr_psprintf(cmd->pool, "%s:%d",
-                              cmd->directive->filename,
-                              cmd->directive->line_num);
+    exc->rule.where = fastexc_where(cmd);
     exc->headers = apr_array_make(cmd->pool, 2, sizeof(fastexc_header_t));
     if (argc > 1 && strncmp(argv[1], "expr=", 5) != 0) {
         const char *hname, *hvalue;
@@ -1348,7 +1332,7 @@ static const char *fastexc_parse_exc(cmd_parms *cmd, int argc,
                          FXLOGNO(0012) "%s at %s: the detail \"%s\" looks "
                          "like a header; write - before it to send it as a "
                          "header with the default detail, or text:... to "
-                         "silence this", name, exc->where, detail);
+                         "silence this", name, exc->rule.where, detail);
         }
     }
     for (; i < argc; i++) {
@@ -1358,16 +1342,8 @@ static const char *fastexc_parse_exc(cmd_parms *cmd, int argc,
                 return apr_psprintf(cmd->pool, "%s: expr= is not an option "
                                     "of this directive", name);
             }
-            if (exc->cond) {
-                return apr_psprintf(cmd->pool, "%s: expr= given twice",
-                                    name);
-            }
-            exc->cond = ap_expr_parse_cmd(cmd,
-                                          apr_pstrdup(cmd->pool, argv[i] + 5),
-                                          AP_EXPR_FLAG_DONT_VARY, &err, NULL);
-            if (err) {
-                return apr_psprintf(cmd->pool, "%s: cannot parse expr=%s: %s",
-                                    name, argv[i] + 5, err);
+            if ((err = fastexc_parse_cond(cmd, argv[i], &exc->rule))) {
+                return err;
             }
             continue;
         }
@@ -1445,7 +1421,7 @@ static const char *fastexc_cmd_detail(cmd_parms *cmd, void *cfg, int argc,
     if (prev) {
         return apr_psprintf(cmd->pool, "FastExcDetail: status %d is already "
                             "given in this scope, at %s", exc->status,
-                            prev->where);
+                            prev->rule.where);
     }
     apr_hash_set(dc->details, &exc->status, sizeof(exc->status), exc);
     return NULL;
@@ -1479,8 +1455,7 @@ static const char *fastexc_parse_ws(cmd_parms *cmd, int argc,
         return apr_psprintf(cmd->pool, "%s: close code %d: %s", name,
                             exc->code, err);
     }
-    exc->where = apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
-                              cmd->directive->line_num);
+    exc->rule.where = fastexc_where(cmd);
     exc->reason = "";
     if (argc > 1 && strncmp(argv[1], "expr=", 5) != 0) {
         exc->reason = apr_pstrdup(cmd->pool, argv[i++]);
@@ -1500,15 +1475,8 @@ static const char *fastexc_parse_ws(cmd_parms *cmd, int argc,
             return apr_psprintf(cmd->pool, "%s: \"%s\" is not an option "
                                 "of this directive", name, argv[i]);
         }
-        if (exc->cond) {
-            return apr_psprintf(cmd->pool, "%s: expr= given twice", name);
-        }
-        exc->cond = ap_expr_parse_cmd(cmd,
-                                      apr_pstrdup(cmd->pool, argv[i] + 5),
-                                      AP_EXPR_FLAG_DONT_VARY, &err, NULL);
-        if (err) {
-            return apr_psprintf(cmd->pool, "%s: cannot parse expr=%s: %s",
-                                name, argv[i] + 5, err);
+        if ((err = fastexc_parse_cond(cmd, argv[i], &exc->rule))) {
+            return err;
         }
     }
     *out = exc;
@@ -1657,6 +1625,26 @@ static const command_rec fastexc_cmds[] = {
 };
 
 /* ---- hooks ---------------------------------------------------------- */
+
+/* Default bodies for every status with a phrase, once per configuration. */
+static int fastexc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                               apr_pool_t *ptemp, server_rec *s)
+{
+    int status;
+
+    for (status = 200; status <= 599; status++) {
+        const char *phrase = fastexc_phrase(status);
+        fastexc_response_t *resp = NULL;
+        if (phrase) {
+            resp = apr_pcalloc(pconf, sizeof(*resp));
+            resp->status = status;
+            resp->body = fastexc_body_text(pconf, phrase, strlen(phrase),
+                                           &resp->body_len, NULL);
+        }
+        fastexc_defaults[status - 200] = resp;
+    }
+    return OK;
+}
 
 static void fastexc_register_hooks(apr_pool_t *p)
 {
