@@ -34,8 +34,10 @@ deps:
 
 build: $(MODULE)
 
+# -fvisibility=hidden: the module exports only fastexc_module (its API is
+# reached through APR optional functions, by name)
 $(MODULE): mod_fastexc.c $(SRC) $(HEADERS)
-	$(APXS) -c -I include $(addprefix -Wc$(comma),$(WARN)) \
+	$(APXS) -c -I include $(addprefix -Wc$(comma),$(WARN) -fvisibility=hidden) \
 	    -o mod_fastexc.la mod_fastexc.c $(SRC) -ljansson
 
 comma := ,
@@ -51,8 +53,9 @@ tests/check_fastexc: tests/check_fastexc.c $(SRC) $(HEADERS)
 unit: tests/check_fastexc
 	./tests/check_fastexc
 
-lint:
+lint: build
 	@sh scripts/check-log-tags.sh
+	@sh scripts/check-symbols.sh $(MODULE)
 
 apache-test: build
 	@APXS="$(APXS)" HTTPD="$(HTTPD)" PYTHON="$(PYTHON)" PERL="$(PERL)" \

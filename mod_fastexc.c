@@ -172,7 +172,9 @@ typedef struct {
 
 /* ---- module declaration -------------------------------------------- */
 
-module AP_MODULE_DECLARE_DATA fastexc_module;
+/* Built with -fvisibility=hidden: this is the one symbol httpd looks up. */
+module __attribute__((visibility("default"))) AP_MODULE_DECLARE_DATA
+    fastexc_module;
 
 static ap_filter_rec_t *fastexc_filter_handle;
 static ap_filter_rec_t *fastexc_ws_filter_handle;
