@@ -25,6 +25,7 @@ MODULE   = .libs/mod_fastexc.so
 WARN     = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
 .PHONY: all build deps run stop test unit apache-test lint bench bench-smoke \
+        sanitize \
         install clean
 
 all: build
@@ -66,7 +67,12 @@ test: deps
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory apache-test
+	@$(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory bench-smoke
+
+# the Apache::Test suite against an ASan+UBSan build of the module
+sanitize:
+	@APXS="$(APXS)" HTTPD="$(HTTPD)" PYTHON="$(PYTHON)" sh scripts/sanitize.sh
 
 # ---- benchmarks ------------------------------------------------------
 

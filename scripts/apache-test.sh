@@ -28,7 +28,8 @@ trap cleanup EXIT INT TERM
 
 cp -R "$top/t" "$top/c-modules" "$top/include" "$stage/"
 mkdir -p "$stage/modules"
-cp "$top/.libs/mod_fastexc.so" "$stage/modules/"
+# FASTEXC_SO: another build of the module (the sanitizer build)
+cp "${FASTEXC_SO:-$top/.libs/mod_fastexc.so}" "$stage/modules/mod_fastexc.so"
 rm -rf "$stage/t/logs" "$stage/t/conf/apache_test_config.pm"
 
 # The modules the suite needs, loaded explicitly so the configuration does not
