@@ -25,7 +25,7 @@ MODULE   = .libs/mod_fastexc.so
 WARN     = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
 .PHONY: all build deps run stop test unit apache-test lint bench bench-smoke \
-        sanitize \
+        sanitize fuzz fuzz-smoke \
         install clean
 
 all: build
@@ -68,11 +68,46 @@ test: deps
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory apache-test
 	@$(MAKE) --no-print-directory sanitize
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory bench-smoke
 
 # the Apache::Test suite against an ASan+UBSan build of the module
 sanitize:
 	@APXS="$(APXS)" HTTPD="$(HTTPD)" PYTHON="$(PYTHON)" sh scripts/sanitize.sh
+
+# ---- fuzzing (libFuzzer) ----------------------------------------------
+# make fuzz runs each target FUZZ_SECONDS (default 60) from the seed corpus
+# in fuzz/corpus/<target>/ (crashes found become files there, regression
+# cases replayed on every run); make test runs each for a few seconds.
+
+FUZZ_TARGETS = json header template ws
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BINS = $(addprefix fuzz/build/fuzz_,$(FUZZ_TARGETS))
+
+fuzz/build/fuzz_%: fuzz/fuzz_%.c $(SRC) $(HEADERS)
+	@mkdir -p fuzz/build
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
+	    $$($(APR_CONFIG) --cppflags --includes) $$($(APU_CONFIG) --includes) \
+	    -o $@ $< $(SRC) $$(pkg-config --libs jansson) \
+	    $$($(APR_CONFIG) --link-ld --libs) $$($(APU_CONFIG) --link-ld --libs)
+
+fuzz: deps $(FUZZ_BINS)
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p fuzz/build/corpus-$$t; \
+	    echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
+	    if ./fuzz/build/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	        -rss_limit_mb=2048 -print_final_stats=1 \
+	        -artifact_prefix=fuzz/build/crash-$$t- \
+	        fuzz/build/corpus-$$t fuzz/corpus/$$t > fuzz/build/$$t.log 2>&1; \
+	    then grep -E "^stat::number_of_executed_units" fuzz/build/$$t.log; \
+	    else tail -40 fuzz/build/$$t.log; \
+	        echo "fuzz: $$t failed: add the crash file to fuzz/corpus/$$t/"; \
+	        exit 1; fi; \
+	done
+
+fuzz-smoke: $(FUZZ_BINS)
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=3
 
 # ---- benchmarks ------------------------------------------------------
 
@@ -104,4 +139,4 @@ install: build
 
 clean:
 	rm -rf .libs src/.libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o \
-	    tests/check_fastexc build
+	    tests/check_fastexc build fuzz/build

@@ -1,0 +1,78 @@
+/*
+ * fuzz_ws.c - libFuzzer target: the WebSocket pieces that see untrusted or
+ * configured bytes: the key check and accept computation, close codes and
+ * frames with reasons cut at UTF-8 boundaries, and the reader of the
+ * client's frames (fed in chunks the input decides).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "apr_general.h"
+#include "apr_strings.h"
+#include "fastexc_core.h"
+#include "fastexc_ws.h"
+
+static apr_pool_t *pool;
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+    apr_pool_t *p;
+    char *s;
+    unsigned char frame[FASTEXC_WS_CLOSE_FRAME_MAX];
+    char accept[FASTEXC_WS_ACCEPT_LEN + 1];
+    fastexc_ws_reader_t rd;
+    fastexc_ws_state_e st = FASTEXC_WS_MORE, prev;
+    apr_size_t off, cut, n;
+    int code;
+
+    if (!pool) {
+        apr_initialize();
+        apr_pool_create(&pool, NULL);
+    }
+    apr_pool_create(&p, pool);
+    s = apr_pstrmemdup(p, (const char *)data, size);
+
+    /* Sec-WebSocket-Key */
+    if (!fastexc_ws_key_check(s)) {
+        fastexc_ws_accept(s, accept);
+        if (strlen(accept) != FASTEXC_WS_ACCEPT_LEN) {
+            abort();
+        }
+    }
+
+    /* a close with a reason from the input */
+    code = size >= 2 ? (data[0] << 8 | data[1]) : 1000;
+    cut = fastexc_utf8_cut(s, size, FASTEXC_WS_REASON_MAX);
+    if (cut > FASTEXC_WS_REASON_MAX ? size > FASTEXC_WS_REASON_MAX
+                                    : (size <= FASTEXC_WS_REASON_MAX
+                                       && cut != size)) {
+        abort();
+    }
+    if (fastexc_utf8_valid(s, size) && !fastexc_utf8_valid(s, cut)) {
+        abort();
+    }
+    if (!fastexc_ws_code_check(code)) {
+        n = fastexc_ws_close_frame(frame, code, s, cut);
+        if (n != 4 + (cut > FASTEXC_WS_REASON_MAX ? FASTEXC_WS_REASON_MAX
+                                                  : cut)
+            || frame[0] != 0x88 || frame[1] != n - 2) {
+            abort();
+        }
+    }
+
+    /* the reader, in chunks of 1 + data[0] % 16 bytes */
+    fastexc_ws_reader_init(&rd);
+    for (off = 0; off < size; off += n) {
+        n = size ? 1 + data[0] % 16 : 1;
+        if (n > size - off) {
+            n = size - off;
+        }
+        prev = st;
+        st = fastexc_ws_reader_feed(&rd, data + off, n);
+        if (prev != FASTEXC_WS_MORE && st != prev) {
+            abort();   /* CLOSED and INVALID are final */
+        }
+    }
+    apr_pool_destroy(p);
+    return 0;
+}
