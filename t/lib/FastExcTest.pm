@@ -137,7 +137,7 @@ sub fx_ws_open {
     my $sock = fx_connect($o{hostport});
     my @h = (['Upgrade', 'websocket'], ['Connection', 'Upgrade'],
              ['Sec-WebSocket-Key', $o{key} || 'dGhlIHNhbXBsZSBub25jZQ=='],
-             ['Sec-WebSocket-Version', $o{version} || 13],
+             ['Sec-WebSocket-Version', $o{version} // 13],
              @{ $o{headers} || [] });
     fx_send($sock, path => $o{path}, headers => \@h, close => 0);
     my $buf = '';
