@@ -25,7 +25,7 @@ MODULE   = .libs/mod_fastexc.so
 WARN     = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
 .PHONY: all build deps run stop test unit apache-test lint bench bench-smoke \
-        sanitize fuzz fuzz-smoke \
+        sanitize memcheck soak fuzz fuzz-smoke \
         install clean
 
 all: build
@@ -70,6 +70,15 @@ test: deps
 	@$(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory bench-smoke
+
+# sustained load with graceful restarts (SOAK_SECONDS, default 180)
+soak: deps
+	@$(MAKE) --no-print-directory build
+	@APXS="$(APXS)" HTTPD="$(HTTPD)" PYTHON="$(PYTHON)" bash scripts/soak.sh
+
+# the Apache::Test suite against httpd -X under valgrind memcheck (slow)
+memcheck: build
+	@APXS="$(APXS)" HTTPD="$(HTTPD)" PYTHON="$(PYTHON)" sh scripts/memcheck.sh
 
 # the Apache::Test suite against an ASan+UBSan build of the module
 sanitize:

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# make soak: sustained load on loopback (bounded: SOAK_SECONDS, default 180)
+# mixing exceptions, pass-through requests and WebSocket rejects over
+# HTTP/1.1 and h2c, while `httpd -k graceful` restarts the server every 10
+# seconds. Passes only with zero unexpected answers, zero failed
+# connections, no worker left busy, and flat RSS; prints the figures.
+set -euo pipefail
+
+: "${APXS:=apxs}"
+: "${HTTPD:=$($APXS -q SBINDIR)/$($APXS -q TARGET)}"
+: "${PYTHON:=/usr/bin/python3}"
+SECONDS_TOTAL=${SOAK_SECONDS:-180}
+top=$(pwd)
+libexec=$($APXS -q LIBEXECDIR)
+work=$(mktemp -d "${TMPDIR:-/tmp}/fastexc-soak.XXXXXX")
+chmod 755 "$work"
+pids=()
+cleanup() {
+    local s=$?
+    "$HTTPD" -f "$work/httpd.conf" -k stop >/dev/null 2>&1 || true
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    rm -rf "$work"
+    exit $s
+}
+trap cleanup EXIT INT TERM
+
+port=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$work/htdocs" "$work/modules"
+cp "$top/.libs/mod_fastexc.so" "$work/modules/"
+cc -O2 -o "$work/wsload" "$top/bench/wsload.c" -lpthread
+printf '{"detail":"Not Found"}' > "$work/htdocs/static.json"
+user=""
+[ "$(id -u)" -eq 0 ] && user=$'User nobody\nGroup nogroup'
+cat > "$work/httpd.conf" <<EOT
+ServerRoot "$work"
+ServerName 127.0.0.1
+Listen 127.0.0.1:$port
+PidFile "$work/httpd.pid"
+ErrorLog "$work/error_log"
+LogLevel warn
+$user
+DefaultRuntimeDir "$work"
+Mutex file:$work default
+LoadModule mpm_event_module $libexec/mod_mpm_event.so
+LoadModule authz_core_module $libexec/mod_authz_core.so
+LoadModule mime_module $libexec/mod_mime.so
+LoadModule status_module $libexec/mod_status.so
+LoadModule http2_module $libexec/mod_http2.so
+LoadModule fastexc_module $work/modules/mod_fastexc.so
+Protocols h2c http/1.1
+StartServers 2
+ServerLimit 16
+ThreadsPerChild 25
+MaxRequestWorkers 100
+TypesConfig /etc/mime.types
+AddType application/json .json
+DocumentRoot "$work/htdocs"
+<Directory "$work/htdocs">
+    Require all granted
+</Directory>
+<Location /raise>
+    FastExcRaise 404
+</Location>
+<Location /ws>
+    FastExcWebSocket 4003 "raised after accept"
+    FastExcWebSocketCloseTimeout 2
+</Location>
+<Location /server-status>
+    SetHandler server-status
+</Location>
+ExtendedStatus On
+EOT
+"$HTTPD" -f "$work/httpd.conf" -k start
+for i in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/static.json" && break; sleep 0.1; done
+
+rss_kib() {
+    local total=0 p
+    for p in $(cat "$work/httpd.pid") $(pgrep -P "$(cat "$work/httpd.pid")"); do
+        total=$(( total + $(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0) ))
+    done
+    echo "$total"
+}
+# warm up, then the RSS reference
+wrk -t1 -c8 -d3s "http://127.0.0.1:$port/raise" >/dev/null
+rss_before=$(rss_kib)
+echo "soak: $SECONDS_TOTAL s on 127.0.0.1:$port, graceful restart every 10 s"
+
+wrk -t1 -c16 -d"${SECONDS_TOTAL}s" -s "$top/bench/soak.lua" \
+    "http://127.0.0.1:$port" > "$work/wrk.out" 2>&1 &
+pids+=($!); wrk_pid=$!
+"$work/wsload" 127.0.0.1 "$port" /ws "$SECONDS_TOTAL" 4 > "$work/ws.out" 2>&1 &
+pids+=($!); ws_pid=$!
+# h2c in short batches (a batch never spans a restart's GOAWAY unnoticed:
+# its failures are counted)
+(
+    end=$(( $(date +%s) + SECONDS_TOTAL ))
+    while [ "$(date +%s)" -lt "$end" ]; do
+        h2load -n 2000 -c 4 -m 8 "http://127.0.0.1:$port/raise" 2>&1 \
+            | awk '/^requests:/ { print $2, $8, $10, $12 } /^status codes:/ { print "codes", $3, $5, $7, $9 }'
+    done
+) > "$work/h2.out" &
+pids+=($!); h2_pid=$!
+
+restarts=0
+end=$(( $(date +%s) + SECONDS_TOTAL ))
+while [ "$(date +%s)" -lt $(( end - 5 )) ]; do
+    sleep 10
+    "$HTTPD" -f "$work/httpd.conf" -k graceful
+    restarts=$(( restarts + 1 ))
+done
+wait "$wrk_pid" "$ws_pid" "$h2_pid" || true
+sleep 3    # let the last graceful generation settle
+
+# figures
+http_total=$(awk '/requests in/ { print $1 }' "$work/wrk.out")
+http_unexpected=$(awk -F= '/^soak-http: unexpected=/ { print $2 }' "$work/wrk.out")
+http_sockerr=$(awk '/Socket errors:/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$work/wrk.out")
+http_sockerr=${http_sockerr:-0}
+ws_closes=$(sed -E 's/.*closes=([0-9]+).*/\1/' "$work/ws.out")
+ws_errors=$(sed -E 's/.*errors=([0-9]+).*/\1/' "$work/ws.out")
+h2_total=$(awk '$1 != "codes" { t += $1 } END { print t + 0 }' "$work/h2.out")
+h2_failed=$(awk '$1 != "codes" { f += $2 + $3 + $4 } END { print f + 0 }' "$work/h2.out")
+h2_not404=$(awk '$1 == "codes" { n += $2 + $3 + $5 } END { print n + 0 }' "$work/h2.out")
+status=$(curl -s "http://127.0.0.1:$port/server-status?auto")
+busy=$(echo "$status" | awk -F': ' '/^BusyWorkers:/ { print $2 }')
+wrk -t1 -c8 -d3s "http://127.0.0.1:$port/raise" >/dev/null
+rss_after=$(rss_kib)
+crashes=$(grep -c -E "exit signal|Segmentation" "$work/error_log" || true)
+
+cat <<EOT
+soak: $SECONDS_TOTAL s, $restarts graceful restarts
+  HTTP/1.1 (new connection each): $http_total requests, $http_unexpected unexpected answers, $http_sockerr failed connections
+  h2c: $h2_total requests, $h2_failed failed, $h2_not404 not 404
+  WebSocket rejects: $ws_closes closes, $ws_errors errors
+  busy workers afterwards: $busy (the status request itself)
+  RSS: $rss_before KiB -> $rss_after KiB
+  crashed children: $crashes
+EOT
+fail=0
+[ "${http_unexpected:-1}" -eq 0 ] || fail=1
+[ "$http_sockerr" -eq 0 ] || fail=1
+[ "$h2_failed" -eq 0 ] && [ "$h2_not404" -eq 0 ] || fail=1
+[ "${ws_errors:-1}" -eq 0 ] || fail=1
+[ "${busy:-99}" -le 1 ] || fail=1
+[ "$crashes" -eq 0 ] || fail=1
+# flat: within 25% (new generations after graceful restarts start fresh)
+[ "$rss_after" -le $(( rss_before * 5 / 4 + 2048 )) ] || fail=1
+if [ $fail -ne 0 ]; then
+    echo "soak: FAILED" >&2
+    tail -20 "$work/error_log" >&2
+    exit 1
+fi
+echo "soak: passed"
