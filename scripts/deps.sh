@@ -35,7 +35,15 @@ else
     SUDO=
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Installing apache2 and nginx must not start them as system services (they
+# would both want port 80, and the project starts its own throwaway
+# servers): a policy-rc.d that refuses, for the time of the install only.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# mod_fastexc deps.sh: no service starts during install\nexit 101\n' \
+        | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    trap '$SUDO rm -f "$policy"' EXIT
+fi
 $SUDO apt-get update -qq
-# Debian's apache2 postinst may try to start the service; in containers
-# policy-rc.d refuses, which is fine: the project starts its own servers.
 $SUDO apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends $missing

@@ -49,9 +49,9 @@ LoadModule http2_module $libexec/mod_http2.so
 LoadModule fastexc_module $work/modules/mod_fastexc.so
 Protocols h2c http/1.1
 StartServers 2
-ServerLimit 16
+ServerLimit 32
 ThreadsPerChild 25
-MaxRequestWorkers 400
+MaxRequestWorkers 800
 TypesConfig /etc/mime.types
 AddType application/json .json
 DocumentRoot "$work/htdocs"
