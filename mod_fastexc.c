@@ -49,6 +49,13 @@
  *   FastExcWebSocketCloseTimeout <time>
  *       How long to wait for the client's Close after ours (default 5s).
  *
+ *   FastExcFormat fastapi|problem
+ *       fastapi (default): {"detail": ...}. problem: RFC 9457 Problem
+ *       Details, application/problem+json, for every exception of the scope.
+ *
+ *   FastExcProblemType <absolute URI>
+ *       The "type" member of Problem Details (default about:blank).
+ *
  * A <detail> is:  -            the status's reason phrase (the default)
  *                 json:<JSON>  any JSON value, checked at startup
  *                 text:<text>  text as written, no interpolation
@@ -124,7 +131,11 @@ typedef struct {
     const char *body;
     apr_size_t body_len;
     apr_table_t *headers;       /* may be NULL */
+    const char *content_type;   /* NULL: application/json */
 } fastexc_response_t;
+
+#define FASTEXC_FORMAT_FASTAPI 0
+#define FASTEXC_FORMAT_PROBLEM 1
 
 /* A configured WebSocket close (FastExcWebSocket, ...BackendError). */
 typedef struct {
@@ -150,6 +161,8 @@ typedef struct {
     int ws_backend_set;         /* UNSET, 0 (Off) or 1 */
     fastexc_ws_exc_t *ws_backend;
     apr_interval_time_t ws_close_timeout;   /* FASTEXC_UNSET until set */
+    int format;                 /* FASTEXC_FORMAT_*, or UNSET */
+    const char *problem_type;   /* FastExcProblemType; NULL until set */
 } fastexc_dir_conf;
 
 typedef struct {
@@ -1021,6 +1034,36 @@ static fastexc_response_t *fastexc_response_for(request_rec *r)
     return fastexc_render(r, exc, r->status);
 }
 
+/* FastExcFormat problem: the same exception as RFC 9457 Problem Details,
+ * from the scope the response is sent in (so raises through the C and
+ * notes APIs follow it too). */
+static fastexc_response_t *fastexc_format(request_rec *r,
+                                          fastexc_response_t *resp)
+{
+    const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
+                                                      &fastexc_module);
+    fastexc_response_t *problem;
+
+    if (dc->format != FASTEXC_FORMAT_PROBLEM
+        || !fastexc_status_has_body(resp->status)) {
+        return resp;
+    }
+    problem = apr_pmemdup(r->pool, resp, sizeof(*resp));
+    problem->body = fastexc_problem_body(r->pool, resp->body, resp->body_len,
+                                         dc->problem_type,
+                                         fastexc_phrase(resp->status),
+                                         resp->status, r->uri,
+                                         &problem->body_len);
+    if (!problem->body) {
+        /* only a body that is not ours, which cannot happen: keep it */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0026)
+                      "cannot render Problem Details for %d", resp->status);
+        return resp;
+    }
+    problem->content_type = "application/problem+json";
+    return problem;
+}
+
 /* insert_error_filter runs inside ap_send_error_response(), after the
  * output chain was reset to the protocol filters and before httpd writes
  * its canned body. */
@@ -1040,6 +1083,7 @@ static void fastexc_insert_error_filter(request_rec *r)
     if (!resp) {
         return;
     }
+    resp = fastexc_format(r, resp);
     ctx = apr_pcalloc(r->pool, sizeof(*ctx));
     ctx->resp = resp;
     ap_add_output_filter_handle(fastexc_filter_handle, ctx, r,
@@ -1080,7 +1124,8 @@ static void fastexc_start_response(request_rec *r,
     r->status_line = apr_psprintf(r->pool, "%d %s", resp->status,
                                   phrase ? phrase : "");
     if (fastexc_status_has_body(resp->status)) {
-        ap_set_content_type(r, "application/json");
+        ap_set_content_type(r, resp->content_type ? resp->content_type
+                                                  : "application/json");
     }
     else {
         /* 204/304 skip the part of ap_send_error_response() that clears
@@ -1137,6 +1182,7 @@ static void *fastexc_create_dir_conf(apr_pool_t *p, char *dir)
     dc->ws_reject = FASTEXC_UNSET;
     dc->ws_backend_set = FASTEXC_UNSET;
     dc->ws_close_timeout = FASTEXC_UNSET;
+    dc->format = FASTEXC_UNSET;
     return dc;
 }
 
@@ -1184,6 +1230,9 @@ static void *fastexc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
                    ? add->ws_backend : base->ws_backend;
     dc->ws_close_timeout = (add->ws_close_timeout != FASTEXC_UNSET)
                          ? add->ws_close_timeout : base->ws_close_timeout;
+    dc->format = (add->format != FASTEXC_UNSET) ? add->format : base->format;
+    dc->problem_type = add->problem_type ? add->problem_type
+                                         : base->problem_type;
     if (add->details && base->details) {
         dc->details = apr_hash_overlay(p, add->details, base->details);
     }
@@ -1596,6 +1645,53 @@ static const char *fastexc_cmd_ws_timeout(cmd_parms *cmd, void *cfg,
     return NULL;
 }
 
+static const char *fastexc_cmd_format(cmd_parms *cmd, void *cfg,
+                                      const char *arg)
+{
+    fastexc_dir_conf *dc = cfg;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+
+    if (err) {
+        return err;
+    }
+    if (strcasecmp(arg, "fastapi") == 0) {
+        dc->format = FASTEXC_FORMAT_FASTAPI;
+    }
+    else if (strcasecmp(arg, "problem") == 0) {
+        dc->format = FASTEXC_FORMAT_PROBLEM;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "FastExcFormat: \"%s\" is not fastapi "
+                            "or problem", arg);
+    }
+    return NULL;
+}
+
+static const char *fastexc_cmd_problem_type(cmd_parms *cmd, void *cfg,
+                                            const char *arg)
+{
+    fastexc_dir_conf *dc = cfg;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+    const char *c;
+
+    if (err) {
+        return err;
+    }
+    /* RFC 9457 3.1.1: a URI reference; an absolute URI is what clients can
+     * rely on */
+    for (c = arg; *c && *c != ':' && *c != '/'; c++)
+        ;
+    if (!*arg || *c != ':' || c == arg
+        || !fastexc_utf8_valid(arg, strlen(arg))
+        || strpbrk(arg, " \t\"<>\\^`{|}") || !fastexc_header_value_ok(arg)) {
+        return apr_psprintf(cmd->pool, "FastExcProblemType: \"%s\" is not an "
+                            "absolute URI (https://example.com/probs/out-of-"
+                            "credit, about:blank)", arg);
+    }
+    dc->problem_type = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
 /* ---- command table -------------------------------------------------- */
 
 static const command_rec fastexc_cmds[] = {
@@ -1620,6 +1716,13 @@ static const command_rec fastexc_cmds[] = {
                       NULL, RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
                       "<close code> [<reason>] for a failed proxied "
                       "upgrade, or Off"),
+    AP_INIT_TAKE1("FastExcFormat", fastexc_cmd_format, NULL,
+                  RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                  "fastapi ({\"detail\": ...}, the default) or problem "
+                  "(RFC 9457 application/problem+json)"),
+    AP_INIT_TAKE1("FastExcProblemType", fastexc_cmd_problem_type, NULL,
+                  RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                  "the \"type\" URI of Problem Details (default about:blank)"),
     AP_INIT_TAKE1("FastExcWebSocketCloseTimeout", fastexc_cmd_ws_timeout,
                   NULL, RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
                   "how long to wait for the client's Close (default 5s)"),

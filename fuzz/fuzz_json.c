@@ -1,7 +1,7 @@
 /*
  * fuzz_json.c - libFuzzer target: detail parsing and FastAPI-exact JSON
  * rendering, for configured JSON and for request bytes interpolated into a
- * text detail. Whatever the input, the rendered body must be valid JSON
+ * text detail, as FastAPI bodies and as Problem Details. Whatever the input, the rendered body must be valid JSON
  * that reads back as the same value.
  */
 #include <stdlib.h>
@@ -58,6 +58,15 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     }
     if (!fastexc_utf8_valid(fastexc_utf8_repair(p, (const char *)data, size,
                                                 &rlen, NULL), rlen)) {
+        abort();
+    }
+    json_decref(back);
+
+    /* as Problem Details, the input also as the request path (instance) */
+    body = fastexc_problem_body(p, body, len, NULL, "Bad Request", 400, text,
+                                &len);
+    back = body ? json_loadb(body, len, JSON_ALLOW_NUL, NULL) : NULL;
+    if (!back || json_integer_value(json_object_get(back, "status")) != 400) {
         abort();
     }
     json_decref(back);

@@ -50,6 +50,17 @@ char *fastexc_body_json(apr_pool_t *p, const json_t *detail, apr_size_t *len);
 char *fastexc_body_text(apr_pool_t *p, const char *text, apr_size_t len,
                         apr_size_t *body_len, int *repaired);
 
+/** The RFC 9457 Problem Details body for a FastAPI body {"detail":...} of
+ *  blen bytes (as the functions above render it): type, title, status,
+ *  detail and instance, in that order. A JSON object detail gives its
+ *  members instead: "type", "title", "detail" and "instance" among them
+ *  replace the defaults, the others are extension members; "status" is
+ *  always the response's. instance is repaired to valid UTF-8. Returns NULL
+ *  if the body is not one of ours. */
+char *fastexc_problem_body(apr_pool_t *p, const char *body, apr_size_t blen,
+                           const char *type, const char *title, int status,
+                           const char *instance, apr_size_t *len);
+
 /** Format a double as Python's repr() does (shortest round-trip digits,
  *  exponent form below 1e-4 and from 1e16). buf needs 32 bytes. Returns
  *  -1 for NaN and infinities, which JSON cannot carry. */

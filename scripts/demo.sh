@@ -86,6 +86,7 @@ Try (every answer is byte for byte what FastAPI's HTTPException sends):
   curl -i -H 'Upgrade: websocket' -H 'Connection: Upgrade' \\
        -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \\
        $u/ws/uvicorn-style                  # FastExcWebSocketReject http: 403 JSON
+  curl -i $u/problem                        # FastExcFormat problem: RFC 9457
   curl -I $u/items/42                       # HEAD: headers, no body
 
 Stop it with: make stop

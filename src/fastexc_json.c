@@ -385,3 +385,73 @@ char *fastexc_body_text(apr_pool_t *p, const char *text, apr_size_t len,
     }
     return fastexc_wrap_detail(p, d, dlen, body_len);
 }
+
+/* A string member, repaired to valid UTF-8. */
+static void fastexc_problem_string(apr_pool_t *p, json_t *o, const char *key,
+                                   const char *value)
+{
+    apr_size_t len;
+
+    value = fastexc_utf8_repair(p, value, strlen(value), &len, NULL);
+    json_object_set_new(o, key, json_stringn_nocheck(value, len));
+}
+
+char *fastexc_problem_body(apr_pool_t *p, const char *body, apr_size_t blen,
+                           const char *type, const char *title, int status,
+                           const char *instance, apr_size_t *len)
+{
+    static const char head[] = "{\"detail\":";
+    static const char *const own[] = { "type", "title", "status", "detail",
+                                       "instance", NULL };
+    apr_size_t hl = sizeof(head) - 1;
+    json_t *detail, *o, *v;
+    const char *key;
+    char *out;
+    int i;
+
+    if (blen < hl + 1 || memcmp(body, head, hl) != 0
+        || body[blen - 1] != '}') {
+        return NULL;
+    }
+    detail = json_loadb(body + hl, blen - hl - 1,
+                        JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    if (!detail) {
+        return NULL;
+    }
+    /* RFC 9457's members first, in its order; then extensions, as given */
+    o = json_object();
+    for (i = 0; own[i]; i++) {
+        const char *k = own[i];
+        json_t *given = json_is_object(detail) ? json_object_get(detail, k)
+                                               : NULL;
+        if (strcmp(k, "status") == 0) {
+            json_object_set_new(o, k, json_integer(status));
+        }
+        else if (given) {
+            json_object_set(o, k, given);
+        }
+        else if (strcmp(k, "type") == 0) {
+            fastexc_problem_string(p, o, k, type ? type : "about:blank");
+        }
+        else if (strcmp(k, "title") == 0 && title) {
+            fastexc_problem_string(p, o, k, title);
+        }
+        else if (strcmp(k, "detail") == 0 && !json_is_object(detail)) {
+            json_object_set(o, k, detail);
+        }
+        else if (strcmp(k, "instance") == 0 && instance) {
+            fastexc_problem_string(p, o, k, instance);
+        }
+    }
+    if (json_is_object(detail)) {
+        json_object_foreach(detail, key, v) {
+            if (!json_object_get(o, key)) {
+                json_object_set(o, key, v);
+            }
+        }
+    }
+    json_decref(detail);
+    out = fastexc_json_dump(p, o, len);
+    json_decref(o);
+    return out;
+}

@@ -31,7 +31,11 @@ FastExcWebSocket 4000
 FastExcWebSocketReject http 429
 FastExcWebSocketBackendError 1011 "backend unavailable"
 FastExcWebSocketCloseTimeout 1500ms
+FastExcFormat problem
+FastExcProblemType https://example.com/probs/out-of-credit
 <Location /y>
+    FastExcFormat fastapi
+    FastExcProblemType about:blank
     FastExcWebSocket Off
     FastExcWebSocketReject close
     FastExcWebSocketBackendError Off
@@ -108,6 +112,12 @@ my @cases = (
      qr/FastExcWebSocketCloseTimeout: "soon" is not a time/],
     ['close timeout too long', 'FastExcWebSocketCloseTimeout 301',
      qr/FastExcWebSocketCloseTimeout: at most 300 seconds/],
+    ['unknown format', 'FastExcFormat xml',
+     qr/FastExcFormat: "xml" is not fastapi or problem/],
+    ['problem type not a URI', 'FastExcProblemType out-of-credit',
+     qr/FastExcProblemType: "out-of-credit" is not an absolute URI/],
+    ['problem type with a space', 'FastExcProblemType "https://e.com/a b"',
+     qr/FastExcProblemType: .* is not an absolute URI/],
     ['inside <Limit>',
      "<Location /l>\n<Limit GET>\nFastExcRaise 404\n</Limit>\n</Location>",
      qr/FastExcRaise cannot occur within <Limit> or <LimitExcept> section/],

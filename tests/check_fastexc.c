@@ -283,6 +283,62 @@ START_TEST(test_body_json)
 }
 END_TEST
 
+/* ---- RFC 9457 Problem Details ---- */
+
+static const struct {
+    const char *label, *body, *type, *title;
+    int status;
+    const char *instance, *problem; /* problem NULL: refused */
+} problem_cases[] = {
+    { "text detail", "{\"detail\":\"Item not found\"}", NULL, "Not Found",
+      404, "/items/42",
+      "{\"type\":\"about:blank\",\"title\":\"Not Found\",\"status\":404,"
+      "\"detail\":\"Item not found\",\"instance\":\"/items/42\"}" },
+    { "object detail: extension members", "{\"detail\":{\"loc\":[\"body\"],"
+      "\"msg\":\"x\"}}", "https://example.com/probs/invalid",
+      "Unprocessable Entity", 422, "/v",
+      "{\"type\":\"https://example.com/probs/invalid\","
+      "\"title\":\"Unprocessable Entity\",\"status\":422,\"instance\":\"/v\","
+      "\"loc\":[\"body\"],\"msg\":\"x\"}" },
+    { "object detail: its own members win, not status",
+      "{\"detail\":{\"title\":\"Out of credit\",\"detail\":\"d\",\"status\":999,"
+      "\"balance\":30,\"instance\":\"/acct/1\"}}", NULL, "Forbidden", 403, "/x",
+      "{\"type\":\"about:blank\",\"title\":\"Out of credit\",\"status\":403,"
+      "\"detail\":\"d\",\"instance\":\"/acct/1\",\"balance\":30}" },
+    { "array detail", "{\"detail\":[1,2.5]}", NULL, "Bad Request", 400, "/x",
+      "{\"type\":\"about:blank\",\"title\":\"Bad Request\",\"status\":400,"
+      "\"detail\":[1,2.5],\"instance\":\"/x\"}" },
+    { "instance escaped and repaired", "{\"detail\":null}", NULL, "Conflict",
+      409, "/a\"\xff\x01",
+      "{\"type\":\"about:blank\",\"title\":\"Conflict\",\"status\":409,"
+      "\"detail\":null,\"instance\":\"/a\\\"\xef\xbf\xbd\\u0001\"}" },
+    { "no title", "{\"detail\":\"custom\"}", NULL, NULL, 299, "/x",
+      "{\"type\":\"about:blank\",\"status\":299,\"detail\":\"custom\","
+      "\"instance\":\"/x\"}" },
+    { "not a body of ours", "garbage", NULL, "x", 400, "/x", NULL },
+    { "broken JSON", "{\"detail\":{}", NULL, "x", 400, "/x", NULL },
+};
+
+START_TEST(test_problem)
+{
+    apr_size_t len = 0;
+    char *out = fastexc_problem_body(pool, problem_cases[_i].body,
+                                     strlen(problem_cases[_i].body),
+                                     problem_cases[_i].type,
+                                     problem_cases[_i].title,
+                                     problem_cases[_i].status,
+                                     problem_cases[_i].instance, &len);
+
+    if (!problem_cases[_i].problem) {
+        ck_assert_msg(out == NULL, "%s: accepted", problem_cases[_i].label);
+        return;
+    }
+    ck_assert_msg(out && !strcmp(out, problem_cases[_i].problem), "%s: got %s",
+                  problem_cases[_i].label, out);
+    ck_assert_int_eq(len, strlen(problem_cases[_i].problem));
+}
+END_TEST
+
 /* ---- detail arguments and templates ---- */
 
 static const struct {
@@ -696,6 +752,7 @@ static Suite *fastexc_suite(void)
     tcase_add_loop_test(tc, test_json_parse_refuses, 0, N(bad_json_cases));
     tcase_add_loop_test(tc, test_body_text, 0, N(body_cases));
     tcase_add_test(tc, test_body_json);
+    tcase_add_loop_test(tc, test_problem, 0, N(problem_cases));
     tcase_add_loop_test(tc, test_detail_classify, 0, N(classify_cases));
     tcase_add_loop_test(tc, test_template_split, 0, N(template_cases));
     tcase_add_loop_test(tc, test_header_parse, 0, N(header_cases));
