@@ -56,6 +56,11 @@
  *   FastExcProblemType <absolute URI>
  *       The "type" member of Problem Details (default about:blank).
  *
+ *   FastExcLogLevel <level>
+ *       The level each exception sent is logged at, once (default info).
+ *       Notes fastexc-sent-status, -detail, -ws-code, -ws-reason carry it
+ *       to mod_log_config; mod_status shows counts across children.
+ *
  * A <detail> is:  -            the status's reason phrase (the default)
  *                 json:<JSON>  any JSON value, checked at startup
  *                 text:<text>  text as written, no interpolation
@@ -70,7 +75,9 @@
 
 #include "apr_hash.h"
 #include "apr_lib.h"
+#include "apr_atomic.h"
 #include "apr_poll.h"
+#include "apr_shm.h"
 #include "apr_strings.h"
 
 #include "ap_config.h"
@@ -81,6 +88,7 @@
 #include "http_protocol.h"
 #include "http_request.h"
 #include "mod_core.h"
+#include "mod_status.h"
 #include "httpd.h"
 #include "util_filter.h"
 
@@ -163,7 +171,26 @@ typedef struct {
     apr_interval_time_t ws_close_timeout;   /* FASTEXC_UNSET until set */
     int format;                 /* FASTEXC_FORMAT_*, or UNSET */
     const char *problem_type;   /* FastExcProblemType; NULL until set */
+    int log_level;              /* FastExcLogLevel (APLOG_*), or UNSET */
 } fastexc_dir_conf;
+
+/* Counts of exceptions sent, across all children: in anonymous shared
+ * memory made by the parent before it forks, kept across restarts. */
+#define FASTEXC_COUNT_HTTP_MIN 200
+#define FASTEXC_COUNT_HTTP_N 400
+#define FASTEXC_COUNT_WS_MIN 1000
+#define FASTEXC_COUNT_WS_N 4000
+typedef struct {
+    apr_uint32_t http[FASTEXC_COUNT_HTTP_N];    /* by status, 200-599 */
+    apr_uint32_t ws[FASTEXC_COUNT_WS_N];        /* by close code, 1000-4999 */
+} fastexc_counters_t;
+
+#define FASTEXC_LOG_LEVEL_DEFAULT APLOG_INFO
+/* What the access log can show: %{fastexc-sent-status}n and so on. */
+#define FASTEXC_NOTE_SENT_STATUS "fastexc-sent-status"
+#define FASTEXC_NOTE_SENT_DETAIL "fastexc-sent-detail"
+#define FASTEXC_NOTE_SENT_WS_CODE "fastexc-sent-ws-code"
+#define FASTEXC_NOTE_SENT_WS_REASON "fastexc-sent-ws-reason"
 
 typedef struct {
     fastexc_response_t *raised; /* the exception this request raised */
@@ -191,6 +218,7 @@ module __attribute__((visibility("default"))) AP_MODULE_DECLARE_DATA
 
 static ap_filter_rec_t *fastexc_filter_handle;
 static ap_filter_rec_t *fastexc_ws_filter_handle;
+static fastexc_counters_t *fastexc_counters;    /* NULL: not counting */
 
 /* ---- helpers -------------------------------------------------------- */
 
@@ -400,6 +428,60 @@ static int fastexc_check_header(void *rec, const char *name,
     return 1;
 }
 
+static int fastexc_log_level(request_rec *r)
+{
+    const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
+                                                      &fastexc_module);
+
+    return dc->log_level != FASTEXC_UNSET ? dc->log_level
+                                          : FASTEXC_LOG_LEVEL_DEFAULT;
+}
+
+/* Every exception sent is counted, logged once (FastExcLogLevel) and left
+ * in the notes for mod_log_config. */
+static void fastexc_account_http(request_rec *r,
+                                 const fastexc_response_t *resp)
+{
+    /* the detail is the body without {"detail": and } */
+    const char *detail = resp->body_len > 11
+        ? apr_pstrmemdup(r->pool, resp->body + 10, resp->body_len - 11) : "";
+
+    if (fastexc_counters && resp->status >= FASTEXC_COUNT_HTTP_MIN
+        && resp->status < FASTEXC_COUNT_HTTP_MIN + FASTEXC_COUNT_HTTP_N) {
+        apr_atomic_inc32(&fastexc_counters->http[resp->status
+                                                 - FASTEXC_COUNT_HTTP_MIN]);
+    }
+    apr_table_setn(r->notes, FASTEXC_NOTE_SENT_STATUS,
+                   apr_itoa(r->pool, resp->status));
+    apr_table_setn(r->notes, FASTEXC_NOTE_SENT_DETAIL, detail);
+    /* httpd's error log escapes control bytes and backslashes itself */
+    ap_log_rerror(APLOG_MARK, fastexc_log_level(r), 0, r, FXLOGNO(0027)
+                  "exception %d, detail %.512s", resp->status, detail);
+}
+
+static void fastexc_count_ws(int code)
+{
+    if (fastexc_counters && code >= FASTEXC_COUNT_WS_MIN
+        && code < FASTEXC_COUNT_WS_MIN + FASTEXC_COUNT_WS_N) {
+        apr_atomic_inc32(&fastexc_counters->ws[code - FASTEXC_COUNT_WS_MIN]);
+    }
+}
+
+static void fastexc_account_ws(request_rec *r, int code, const char *reason,
+                               apr_size_t rlen, int instead_of)
+{
+    const char *why = apr_pstrmemdup(r->pool, reason, rlen);
+
+    fastexc_count_ws(code);
+    apr_table_setn(r->notes, FASTEXC_NOTE_SENT_WS_CODE,
+                   apr_itoa(r->pool, code));
+    apr_table_setn(r->notes, FASTEXC_NOTE_SENT_WS_REASON, why);
+    ap_log_rerror(APLOG_MARK, fastexc_log_level(r), 0, r, FXLOGNO(0028)
+                  "WebSocket closed with %d, reason \"%s\"%s", code, why,
+                  instead_of ? apr_psprintf(r->pool, ", instead of HTTP %d",
+                                            instead_of) : "");
+}
+
 /* ---- request glue --------------------------------------------------- */
 
 /* Record the exception on the request; the caller returns its status from
@@ -416,8 +498,11 @@ static int fastexc_raise_response(request_rec *r, fastexc_response_t *resp)
     if (ap_response_code_string(r, idx)) {
         ap_custom_response(r, resp->status, resp->body);
     }
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, FXLOGNO(0010)
-                  "raised %d%s", resp->status, r->main ? " (subrequest)" : "");
+    if (r->main) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, FXLOGNO(0010)
+                      "raised %d in a subrequest: its status, nothing sent",
+                      resp->status);
+    }
     return resp->status;
 }
 
@@ -745,8 +830,6 @@ static int fastexc_ws_answer(request_rec *r, int code, const char *reason,
     }
     if ((status = fastexc_ws_bad_handshake(r, &detail, &version_header))) {
         apr_table_t *h = NULL;
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, FXLOGNO(0015)
-                      "WebSocket handshake refused: %s", detail);
         if (version_header) {
             h = apr_table_make(r->pool, 1);
             apr_table_setn(h, "Sec-WebSocket-Version", "13");
@@ -757,8 +840,7 @@ static int fastexc_ws_answer(request_rec *r, int code, const char *reason,
     fastexc_ws_switch(r);
     r->output_filters = r->proto_output_filters = r->connection->output_filters;
     r->input_filters = r->proto_input_filters = r->connection->input_filters;
-    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, FXLOGNO(0016)
-                  "WebSocket closed with %d", code);
+    fastexc_account_ws(r, code, reason, rlen, 0);
     fastexc_ws_send_close(r->connection, r, code, reason, rlen,
                           fastexc_ws_timeout(dc));
     return DONE;
@@ -858,6 +940,11 @@ static apr_status_t fastexc_websocket_close(conn_rec *c, int code,
     }
     dc = ap_get_module_config(c->base_server->lookup_defaults,
                               &fastexc_module);
+    fastexc_count_ws(code);
+    ap_log_cerror(APLOG_MARK, dc->log_level != FASTEXC_UNSET ? dc->log_level
+                  : FASTEXC_LOG_LEVEL_DEFAULT, 0, c, FXLOGNO(0016)
+                  "WebSocket closed with %d, reason \"%s\"", code,
+                  apr_pstrmemdup(c->pool, reason, rlen));
     c->keepalive = AP_CONN_CLOSE;
     return fastexc_ws_send_close(c, NULL, code, reason, rlen,
                                  fastexc_ws_timeout(dc));
@@ -946,9 +1033,8 @@ static apr_status_t fastexc_ws_filter(ap_filter_t *f, apr_bucket_brigade *bb)
             ap_remove_output_filter(f);
             return ap_pass_brigade(f->next, bb);
         }
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, FXLOGNO(0025)
-                      "WebSocket upgrade answered %d: closing with %d "
-                      "instead", r->status, ctx->code);
+        fastexc_account_ws(r, ctx->code, ctx->reason, ctx->reason_len,
+                           r->status);
         fastexc_ws_switch(r);
         fastexc_ws_send_close(r->connection, r, ctx->code, ctx->reason,
                               ctx->reason_len, fastexc_ws_timeout(dc));
@@ -1083,6 +1169,7 @@ static void fastexc_insert_error_filter(request_rec *r)
     if (!resp) {
         return;
     }
+    fastexc_account_http(r, resp);
     resp = fastexc_format(r, resp);
     ctx = apr_pcalloc(r->pool, sizeof(*ctx));
     ctx->resp = resp;
@@ -1183,6 +1270,7 @@ static void *fastexc_create_dir_conf(apr_pool_t *p, char *dir)
     dc->ws_backend_set = FASTEXC_UNSET;
     dc->ws_close_timeout = FASTEXC_UNSET;
     dc->format = FASTEXC_UNSET;
+    dc->log_level = FASTEXC_UNSET;
     return dc;
 }
 
@@ -1233,6 +1321,8 @@ static void *fastexc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     dc->format = (add->format != FASTEXC_UNSET) ? add->format : base->format;
     dc->problem_type = add->problem_type ? add->problem_type
                                          : base->problem_type;
+    dc->log_level = (add->log_level != FASTEXC_UNSET) ? add->log_level
+                                                      : base->log_level;
     if (add->details && base->details) {
         dc->details = apr_hash_overlay(p, add->details, base->details);
     }
@@ -1692,6 +1782,30 @@ static const char *fastexc_cmd_problem_type(cmd_parms *cmd, void *cfg,
     return NULL;
 }
 
+static const char *fastexc_cmd_log_level(cmd_parms *cmd, void *cfg,
+                                         const char *arg)
+{
+    static const char *const names[] = { "emerg", "alert", "crit", "error",
+                                         "warn", "notice", "info", "debug",
+                                         NULL };
+    fastexc_dir_conf *dc = cfg;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+    int i;
+
+    if (err) {
+        return err;
+    }
+    for (i = 0; names[i]; i++) {
+        if (strcasecmp(arg, names[i]) == 0) {
+            dc->log_level = APLOG_EMERG + i;
+            return NULL;
+        }
+    }
+    return apr_psprintf(cmd->pool, "FastExcLogLevel: \"%s\" is not a level "
+                        "(emerg, alert, crit, error, warn, notice, info, "
+                        "debug)", arg);
+}
+
 /* ---- command table -------------------------------------------------- */
 
 static const command_rec fastexc_cmds[] = {
@@ -1716,6 +1830,9 @@ static const command_rec fastexc_cmds[] = {
                       NULL, RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
                       "<close code> [<reason>] for a failed proxied "
                       "upgrade, or Off"),
+    AP_INIT_TAKE1("FastExcLogLevel", fastexc_cmd_log_level, NULL,
+                  RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                  "the level each exception is logged at (default info)"),
     AP_INIT_TAKE1("FastExcFormat", fastexc_cmd_format, NULL,
                   RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
                   "fastapi ({\"detail\": ...}, the default) or problem "
@@ -1731,11 +1848,32 @@ static const command_rec fastexc_cmds[] = {
 
 /* ---- hooks ---------------------------------------------------------- */
 
-/* Default bodies for every status with a phrase, once per configuration. */
+/* Default bodies for every status with a phrase, once per configuration;
+ * the shared counters once per httpd run (they outlive restarts). */
 static int fastexc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                apr_pool_t *ptemp, server_rec *s)
 {
+    static const char key[] = "fastexc_counters";
+    apr_pool_t *process = s->process->pool;
+    apr_shm_t *shm = NULL;
     int status;
+
+    apr_pool_userdata_get((void **)&shm, key, process);
+    if (!shm) {
+        apr_status_t rv = apr_shm_create(&shm, sizeof(fastexc_counters_t),
+                                         NULL, process);
+        if (rv != APR_SUCCESS) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, FXLOGNO(0029)
+                         "no shared memory for counting exceptions: "
+                         "mod_status will not show them");
+            shm = NULL;
+        }
+        else {
+            memset(apr_shm_baseaddr_get(shm), 0, sizeof(fastexc_counters_t));
+            apr_pool_userdata_set(shm, key, apr_pool_cleanup_null, process);
+        }
+    }
+    fastexc_counters = shm ? apr_shm_baseaddr_get(shm) : NULL;
 
     for (status = 200; status <= 599; status++) {
         const char *phrase = fastexc_phrase(status);
@@ -1747,6 +1885,55 @@ static int fastexc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                            &resp->body_len, NULL);
         }
         fastexc_defaults[status - 200] = resp;
+    }
+    return OK;
+}
+
+/* mod_status: counts by status and by close code, in the HTML page and
+ * in ?auto ("FastExcExceptions404: 12"). */
+static int fastexc_status_hook(request_rec *r, int flags)
+{
+    int i, any = 0;
+
+    if (!fastexc_counters) {
+        return OK;
+    }
+    if (!(flags & AP_STATUS_SHORT)) {
+        ap_rputs("<hr />\n<h2>mod_fastexc</h2>\n<table border=\"0\">"
+                 "<tr><th>exceptions by status</th><th>sent</th></tr>\n", r);
+    }
+    for (i = 0; i < FASTEXC_COUNT_HTTP_N; i++) {
+        apr_uint32_t n = apr_atomic_read32(&fastexc_counters->http[i]);
+        if (n && (flags & AP_STATUS_SHORT)) {
+            ap_rprintf(r, "FastExcExceptions%d: %u\n",
+                       i + FASTEXC_COUNT_HTTP_MIN, n);
+        }
+        else if (n) {
+            ap_rprintf(r, "<tr><td>%d</td><td>%u</td></tr>\n",
+                       i + FASTEXC_COUNT_HTTP_MIN, n);
+            any = 1;
+        }
+    }
+    if (!(flags & AP_STATUS_SHORT)) {
+        ap_rprintf(r, "%s<tr><th>WebSocket closes by code</th><th>sent</th>"
+                   "</tr>\n", any ? "" : "<tr><td>none</td><td></td></tr>\n");
+        any = 0;
+    }
+    for (i = 0; i < FASTEXC_COUNT_WS_N; i++) {
+        apr_uint32_t n = apr_atomic_read32(&fastexc_counters->ws[i]);
+        if (n && (flags & AP_STATUS_SHORT)) {
+            ap_rprintf(r, "FastExcWebSocketCloses%d: %u\n",
+                       i + FASTEXC_COUNT_WS_MIN, n);
+        }
+        else if (n) {
+            ap_rprintf(r, "<tr><td>%d</td><td>%u</td></tr>\n",
+                       i + FASTEXC_COUNT_WS_MIN, n);
+            any = 1;
+        }
+    }
+    if (!(flags & AP_STATUS_SHORT)) {
+        ap_rprintf(r, "%s</table>\n",
+                   any ? "" : "<tr><td>none</td><td></td></tr>\n");
     }
     return OK;
 }
@@ -1767,6 +1954,9 @@ static void fastexc_register_hooks(apr_pool_t *p)
         FASTEXC_FILTER, fastexc_out_filter, NULL, AP_FTYPE_CONTENT_SET);
     fastexc_ws_filter_handle = ap_register_output_filter(
         FASTEXC_WS_FILTER, fastexc_ws_filter, NULL, AP_FTYPE_CONTENT_SET);
+    /* optional: mod_fastexc loads without mod_status */
+    APR_OPTIONAL_HOOK(ap, status_hook, fastexc_status_hook, NULL, NULL,
+                      APR_HOOK_MIDDLE);
     APR_REGISTER_OPTIONAL_FN(fastexc_raise);
     APR_REGISTER_OPTIONAL_FN(fastexc_raise_text);
     APR_REGISTER_OPTIONAL_FN(fastexc_raise_websocket);

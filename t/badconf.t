@@ -33,7 +33,9 @@ FastExcWebSocketBackendError 1011 "backend unavailable"
 FastExcWebSocketCloseTimeout 1500ms
 FastExcFormat problem
 FastExcProblemType https://example.com/probs/out-of-credit
+FastExcLogLevel notice
 <Location /y>
+    FastExcLogLevel debug
     FastExcFormat fastapi
     FastExcProblemType about:blank
     FastExcWebSocket Off
@@ -112,6 +114,8 @@ my @cases = (
      qr/FastExcWebSocketCloseTimeout: "soon" is not a time/],
     ['close timeout too long', 'FastExcWebSocketCloseTimeout 301',
      qr/FastExcWebSocketCloseTimeout: at most 300 seconds/],
+    ['unknown log level', 'FastExcLogLevel loud',
+     qr/FastExcLogLevel: "loud" is not a level/],
     ['unknown format', 'FastExcFormat xml',
      qr/FastExcFormat: "xml" is not fastapi or problem/],
     ['problem type not a URI', 'FastExcProblemType out-of-credit',
