@@ -251,10 +251,10 @@ callgrind_run() {   # mode names...
             url=$(echo "$url" | sed -E "s#127.0.0.1:[0-9]+#127.0.0.1:$P_CG#")
             mapfile -t H < <(hdr_args "$hdrs")
             ab -q -k -n 20 -c 1 "${H[@]}" "$url" >/dev/null 2>&1
-            callgrind_control -z "$vpid" >/dev/null
+            callgrind_control -z "$vpid" >/dev/null 2>&1
             ab -q -k -n "$CG_REQUESTS" -c 1 "${H[@]}" "$url" >/dev/null 2>&1
             rm -f "$work/cg-$cname.out".*
-            callgrind_control -d "$vpid" >/dev/null
+            callgrind_control -d "$vpid" >/dev/null 2>&1
             local f
             f=$(ls "$work/cg-$cname.out".* 2>/dev/null | head -1)
             local ir
