@@ -88,6 +88,8 @@ Try (every answer is byte for byte what FastAPI's HTTPException sends):
        $u/ws/uvicorn-style                  # FastExcWebSocketReject http: 403 JSON
   curl -i $u/problem                        # FastExcFormat problem: RFC 9457
   curl -I $u/items/42                       # HEAD: headers, no body
+  curl -s "$u/server-status?auto" | grep FastExc   # counts by status and close code
+  tail $root/access_log $root/error_log     # each exception logged once
 
 Stop it with: make stop
 EOT
