@@ -7,42 +7,13 @@ use warnings FATAL => 'all';
 
 use Apache::Test qw(-withtestmore);
 use FastExcTest;
-use IO::Socket::INET;
-use POSIX ();
-use Time::HiRes qw(sleep);
 
 my $python = $ENV{FASTEXC_PYTHON} || '/usr/bin/python3';
 plan skip_all => "FastAPI/uvicorn not importable by $python"
     if system($python, '-c', 'import fastapi, uvicorn') != 0;
 
-# A free port on loopback for uvicorn.
-my $port = do {
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                  Listen => 1, ReuseAddr => 1) or die $!;
-    my $p = $s->sockport;
-    close $s;
-    $p;
-};
-my $appdir = Apache::Test::vars('t_dir') . '/fastapi';
-my $pid = fork // die "fork: $!";
-if (!$pid) {
-    open STDOUT, '>', '/dev/null';
-    no warnings 'exec';
-    exec $python, '-m', 'uvicorn', '--app-dir', $appdir, '--host', '127.0.0.1',
-        '--port', $port, '--log-level', 'warning', 'app:app';
-    POSIX::_exit(127);
-}
-END { if ($pid) { kill 'TERM', $pid; waitpid $pid, 0 } }
-
-my $up = 0;
-for (1 .. 200) {    # bounded: 20 seconds
-    if (IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port", Timeout => 1)) {
-        $up = 1;
-        last;
-    }
-    sleep 0.1;
-}
-BAIL_OUT("uvicorn did not start on 127.0.0.1:$port") unless $up;
+my $port = fx_free_port();
+eval { fx_start_uvicorn($python, $port); 1 } or BAIL_OUT($@);
 my $fastapi = "127.0.0.1:$port";
 
 # label, FastAPI path, httpd path, request headers, given headers to compare

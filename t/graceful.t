@@ -7,7 +7,6 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use FastExcTest;
 use File::Temp qw(tempdir);
-use IO::Socket::INET;
 use Time::HiRes qw(sleep);
 
 my $httpd = Apache::Test::vars('httpd');
@@ -19,13 +18,7 @@ open my $fh, '<', "$t_conf/modules.load" or die "modules.load: $!";
 my $modules = do { local $/; <$fh> };
 close $fh;
 
-my $port = do {
-    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-                                  Listen => 1, ReuseAddr => 1) or die $!;
-    my $p = $s->sockport;
-    close $s;
-    $p;
-};
+my $port = fx_free_port();
 my $conf = "$dir/httpd.conf";
 my $user = $> == 0 ? "User nobody\nGroup nogroup\n" : '';
 

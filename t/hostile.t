@@ -11,13 +11,6 @@ use Apache::Test qw(-withtestmore);
 use FastExcTest;
 
 my $log = Apache::Test::vars('t_logs') . '/error_log';
-sub log_since {
-    my $from = shift;
-    open my $fh, '<', $log or die "$log: $!";
-    seek $fh, $from, 0;
-    local $/;
-    return <$fh> // '';
-}
 
 my $long = 'x' x 7000;
 # path components < 256 bytes, the whole under PATH_MAX: httpd maps it
@@ -60,7 +53,7 @@ for my $c (@cases) {
        "$label: Content-Length matches the body");
     ok(!grep({ $_->[0] =~ /^(set-cookie|injected)$/i } @{ $res->{header_list} }),
        "$label: no injected header");
-    like(log_since($mark), $want->{log}, "$label: logged") if $want->{log};
+    like(fx_log_since($mark), $want->{log}, "$label: logged") if $want->{log};
 }
 
 # Malformed and oversized WebSocket handshakes: the HTTP error RFC 6455 asks
@@ -98,7 +91,7 @@ for my $c (@ws) {
     # half a frame header, then silence
     print $sock "\x81";
     ok(defined fx_wait_eof($sock, 10), 'half a frame then silence: closed');
-    like(log_since($mark), qr/FX0013: .*timed out/, 'half a frame: timed out, logged');
+    like(fx_log_since($mark), qr/FX0013: .*timed out/, 'half a frame: timed out, logged');
 }
 {
     my ($sock, $res, $buf) = fx_ws_open(path => '/ws/raise/x');
@@ -122,7 +115,7 @@ for my $c (@ws) {
 
 # still serving, and no child died
 is(fx_request(path => '/raise/text')->{status}, 404, 'server still answers');
-unlike(log_since(0), qr/exit signal|Segmentation|AddressSanitizer|runtime error:/,
+unlike(fx_log_since(0), qr/exit signal|Segmentation|AddressSanitizer|runtime error:/,
        'no child crashed');
 
 done_testing();

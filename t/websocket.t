@@ -10,8 +10,6 @@ use Apache::Test qw(-withtestmore);
 use FastExcTest;
 use IO::Socket::INET;
 use JSON::PP ();
-use POSIX ();
-use Time::HiRes qw(sleep);
 
 my $python = $ENV{FASTEXC_PYTHON} || '/usr/bin/python3';
 plan skip_all => "python3-websockets, FastAPI or uvicorn missing for $python"
@@ -27,23 +25,7 @@ my $stall_port = fx_conf_define('FASTEXC_WS_STALL_PORT');
 my $stall = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
     LocalPort => $stall_port, Listen => 5, ReuseAddr => 1)
     or die "stall backend on $stall_port: $!";
-my $pid = fork // die "fork: $!";
-if (!$pid) {
-    open STDOUT, '>', '/dev/null';
-    no warnings 'exec';
-    exec $python, '-m', 'uvicorn', '--app-dir', "$t_dir/fastapi", '--host',
-        '127.0.0.1', '--port', $backend_port, '--log-level', 'warning',
-        'app:app';
-    POSIX::_exit(127);
-}
-END { if ($pid) { kill 'TERM', $pid; waitpid $pid, 0 } }
-my $up = 0;
-for (1 .. 200) {    # bounded: 20 s
-    if (IO::Socket::INET->new(PeerAddr => "127.0.0.1:$backend_port",
-                              Timeout => 1)) { $up = 1; last }
-    sleep 0.1;
-}
-BAIL_OUT("uvicorn did not start on 127.0.0.1:$backend_port") unless $up;
+eval { fx_start_uvicorn($python, $backend_port); 1 } or BAIL_OUT($@);
 my $backend = "127.0.0.1:$backend_port";
 
 sub hits {
@@ -204,14 +186,6 @@ for my $c (@http_cases) {
 }
 
 # ---- misbehaving clients: every wait is bounded ----
-sub log_since {
-    my $from = shift;
-    open my $fh, '<', $log or die "$log: $!";
-    seek $fh, $from, 0;
-    local $/;
-    return <$fh> // '';
-}
-
 {
     my $mark = -s $log;
     my ($sock, $res, $buf) = fx_ws_open(path => '/ws/raise/x');
@@ -220,7 +194,7 @@ sub log_since {
     my $t = fx_wait_eof($sock, 10);
     ok(defined $t, 'silent client: server closed within 10 s (timeout 1 s)');
     ok(defined $t && $t >= 0.5, 'silent client: server waited for a Close');
-    like(log_since($mark), qr/FX0013: WebSocket close handshake: timed out/,
+    like(fx_log_since($mark), qr/FX0013: WebSocket close handshake: timed out/,
          'silent client: logged');
 }
 {
@@ -229,7 +203,7 @@ sub log_since {
     fx_ws_read_frame($sock, \$buf);
     print $sock "GET /garbage HTTP/1.1\r\nHost: x\r\n\r\n";
     ok(defined fx_wait_eof($sock, 10), 'garbage frames: server closed');
-    like(log_since($mark), qr/FX0013: .*client sent invalid frames/,
+    like(fx_log_since($mark), qr/FX0013: .*client sent invalid frames/,
          'garbage frames: logged');
 }
 {
@@ -239,7 +213,7 @@ sub log_since {
     print $sock fx_ws_client_frame(1, 'x' x 5000), fx_ws_client_frame(9, 'p'),
                 fx_ws_client_frame(8, pack('n', 1000) . 'bye');
     ok(defined fx_wait_eof($sock, 10), 'data before Close: server closed');
-    like(log_since($mark), qr/FX0013: .*client closed \(client code 1000\)/,
+    like(fx_log_since($mark), qr/FX0013: .*client closed \(client code 1000\)/,
          'data before Close: discarded, Close read');
 }
 {

@@ -15,7 +15,8 @@ use Time::HiRes qw(time);
 
 our @EXPORT = qw(fx_connect fx_request fx_send fx_read_response fx_check
                  fx_json_ok fx_hostport fx_ws_open fx_ws_read_frame
-                 fx_ws_client_frame fx_wait_eof fx_conf_define);
+                 fx_ws_client_frame fx_wait_eof fx_conf_define
+                 fx_free_port fx_log_since fx_start_uvicorn);
 
 my $TIMEOUT = 10;
 
@@ -222,6 +223,50 @@ sub fx_conf_define {
     }
     die "no Define $name in $file";
 }
+
+# A free TCP port on loopback.
+sub fx_free_port {
+    my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
+                                  Listen => 1, ReuseAddr => 1) or die $!;
+    my $p = $s->sockport;
+    close $s;
+    return $p;
+}
+
+# What the server's error_log got since byte offset $from.
+sub fx_log_since {
+    my $from = shift;
+    my $log = Apache::Test::vars('t_logs') . '/error_log';
+    open my $fh, '<', $log or die "$log: $!";
+    seek $fh, $from, 0;
+    local $/;
+    return <$fh> // '';
+}
+
+# Start t/fastapi/app.py under uvicorn on 127.0.0.1:$port and wait for it
+# (bounded: 20 s); it is stopped when the test ends. Returns its pid.
+my @uvicorns;
+sub fx_start_uvicorn {
+    my ($python, $port) = @_;
+    my $appdir = Apache::Test::vars('t_dir') . '/fastapi';
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        open STDOUT, '>', '/dev/null';
+        no warnings 'exec';
+        exec $python, '-m', 'uvicorn', '--app-dir', $appdir, '--host',
+            '127.0.0.1', '--port', $port, '--log-level', 'warning', 'app:app';
+        require POSIX;
+        POSIX::_exit(127);
+    }
+    push @uvicorns, $pid;
+    for (1 .. 200) {
+        return $pid if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
+                                             Timeout => 1);
+        select undef, undef, undef, 0.1;
+    }
+    die "uvicorn did not start on 127.0.0.1:$port\n";
+}
+END { for my $pid (@uvicorns) { kill 'TERM', $pid; waitpid $pid, 0 } }
 
 # Whether a body is well-formed JSON.
 sub fx_json_ok {
