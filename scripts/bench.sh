@@ -18,7 +18,6 @@ set -euo pipefail
 : "${PYTHON:=/usr/bin/python3}"
 SMOKE=${BENCH_SMOKE:-0}
 top=$(pwd)
-libexec=$($APXS -q LIBEXECDIR)
 
 if [ "$SMOKE" = 1 ]; then
     ROUNDS=1; DURATION=1; CG_REQUESTS=50; RSS_REQUESTS=20000; WS_SECONDS=1
@@ -32,6 +31,7 @@ CONNS=16
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/fastexc-bench.XXXXXX")
 chmod 755 "$work"
+. "$top/scripts/throwaway.sh"
 pids=()
 cleanup() {
     local s=$?
@@ -49,9 +49,6 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-free_port() {
-    "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 wait_port() {   # bounded: 60 s
     local i
     for i in $(seq 600); do
@@ -74,26 +71,13 @@ chmod -R a+rX "$work"
 P_HTTPD=$(free_port); P_PASS_ON=$(free_port); P_PASS_OFF=$(free_port)
 P_NGINX=$(free_port)
 P_FASTAPI=$(free_port); P_CG=$(free_port)
-user=""
-[ "$(id -u)" -eq 0 ] && user=$'User nobody\nGroup nogroup'
 
 # One httpd for the mod_fastexc peers and httpd's own (main); two more for
 # the pass-through comparison that differ only by mod_fastexc's LoadModule
 # (pass-on, pass-off). Same MPM, fixed processes.
 httpd_conf() {   # name port mode: main|pass-on|pass-off
+    httpd_preamble "$1" "$2"
     cat <<EOF
-ServerRoot "$work"
-ServerName 127.0.0.1
-Listen 127.0.0.1:$2
-PidFile "$work/httpd-$1.pid"
-ErrorLog "$work/logs/error-$1.log"
-LogLevel warn
-$user
-DefaultRuntimeDir "$work"
-Mutex file:$work default
-LoadModule mpm_event_module $libexec/mod_mpm_event.so
-LoadModule authz_core_module $libexec/mod_authz_core.so
-LoadModule mime_module $libexec/mod_mime.so
 LoadModule alias_module $libexec/mod_alias.so
 LoadModule headers_module $libexec/mod_headers.so
 StartServers 2
@@ -105,12 +89,6 @@ MaxSpareThreads 64
 MaxConnectionsPerChild 0
 KeepAlive On
 MaxKeepAliveRequests 0
-TypesConfig /etc/mime.types
-AddType application/json .json
-DocumentRoot "$work/htdocs"
-<Directory "$work/htdocs">
-    Require all granted
-</Directory>
 Alias /pass/static.json "$work/htdocs/static.json"
 <Location /pass>
     <IfModule fastexc_module>
@@ -293,20 +271,12 @@ done | tr '\n' ' ' | median)
 echo "bench: new-connection exceptions $CEILING req/s"
 
 # ---- memory: RSS of the httpd processes around many exceptions ----
-rss_kib() {   # total RSS of the main httpd's processes
-    local ppid total=0 p
-    ppid=$(cat "$work/httpd-main.pid")
-    for p in $ppid $(pgrep -P "$ppid"); do
-        total=$(( total + $(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status") ))
-    done
-    echo "$total"
-}
-rss_before=$(rss_kib)
+read -r _ rss_before <<< "$(rss_kib main)"
 seconds=$(awk -v n="$RSS_REQUESTS" -v r="${MED[fastexc-raise]}" \
     'BEGIN { s = int(n / r * 1.15) + 1; print (s > 180 ? 180 : s) }')
 done_requests=$(wrk -t1 -c"$CONNS" -d"${seconds}s" "http://127.0.0.1:$P_HTTPD/raise" \
     | awk '/requests in/ { print $1 }')
-rss_after=$(rss_kib)
+read -r _ rss_after <<< "$(rss_kib main)"
 echo "bench: RSS ${rss_before} KiB -> ${rss_after} KiB over $done_requests requests"
 
 # ---- report ----

@@ -11,9 +11,9 @@ set -euo pipefail
 : "${PYTHON:=/usr/bin/python3}"
 SECONDS_TOTAL=${SOAK_SECONDS:-180}
 top=$(pwd)
-libexec=$($APXS -q LIBEXECDIR)
 work=$(mktemp -d "${TMPDIR:-/tmp}/fastexc-soak.XXXXXX")
 chmod 755 "$work"
+. "$top/scripts/throwaway.sh"
 pids=()
 cleanup() {
     local s=$?
@@ -24,26 +24,12 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-port=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-mkdir -p "$work/htdocs" "$work/modules"
+port=$(free_port)
+mkdir -p "$work/htdocs" "$work/modules" "$work/logs"
 cp "$top/.libs/mod_fastexc.so" "$work/modules/"
 cc -O2 -o "$work/wsload" "$top/bench/wsload.c" -lpthread
 printf '{"detail":"Not Found"}' > "$work/htdocs/static.json"
-user=""
-[ "$(id -u)" -eq 0 ] && user=$'User nobody\nGroup nogroup'
-cat > "$work/httpd.conf" <<EOT
-ServerRoot "$work"
-ServerName 127.0.0.1
-Listen 127.0.0.1:$port
-PidFile "$work/httpd.pid"
-ErrorLog "$work/error_log"
-LogLevel warn
-$user
-DefaultRuntimeDir "$work"
-Mutex file:$work default
-LoadModule mpm_event_module $libexec/mod_mpm_event.so
-LoadModule authz_core_module $libexec/mod_authz_core.so
-LoadModule mime_module $libexec/mod_mime.so
+{ httpd_preamble soak "$port"; cat <<EOT
 LoadModule status_module $libexec/mod_status.so
 LoadModule http2_module $libexec/mod_http2.so
 LoadModule fastexc_module $work/modules/mod_fastexc.so
@@ -52,12 +38,6 @@ StartServers 2
 ServerLimit 32
 ThreadsPerChild 25
 MaxRequestWorkers 800
-TypesConfig /etc/mime.types
-AddType application/json .json
-DocumentRoot "$work/htdocs"
-<Directory "$work/htdocs">
-    Require all granted
-</Directory>
 <Location /raise>
     FastExcRaise 404
 </Location>
@@ -70,20 +50,13 @@ DocumentRoot "$work/htdocs"
 </Location>
 ExtendedStatus On
 EOT
+} > "$work/httpd.conf"
 "$HTTPD" -f "$work/httpd.conf" -k start
 for i in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/static.json" && break; sleep 0.1; done
 
-rss_kib() {    # of the parent (it lives through every restart) and in all
-    local total=0 p parent
-    parent=$(cat "$work/httpd.pid")
-    for p in $parent $(pgrep -P "$parent"); do
-        total=$(( total + $(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || echo 0) ))
-    done
-    echo "$(awk '/^VmRSS:/ { print $2 }' "/proc/$parent/status") $total"
-}
 # warm up, then the RSS reference
 wrk -t1 -c8 -d3s "http://127.0.0.1:$port/raise" >/dev/null
-read -r parent_before rss_before <<< "$(rss_kib)"
+read -r parent_before rss_before <<< "$(rss_kib soak)"
 echo "soak: $SECONDS_TOTAL s on 127.0.0.1:$port, graceful restart every 10 s"
 
 wrk -t1 -c16 -d"${SECONDS_TOTAL}s" -s "$top/bench/soak.lua" \
@@ -132,8 +105,8 @@ h2_not404=$(awk '$1 == "codes" { n += $2 + $3 + $5 } END { print n + 0 }' "$work
 status=$(curl -s "http://127.0.0.1:$port/server-status?auto")
 busy=$(echo "$status" | awk -F': ' '/^BusyWorkers:/ { print $2 }')
 wrk -t1 -c8 -d3s "http://127.0.0.1:$port/raise" >/dev/null
-read -r parent_after rss_after <<< "$(rss_kib)"
-crashes=$(grep -c -E "exit signal|Segmentation" "$work/error_log" || true)
+read -r parent_after rss_after <<< "$(rss_kib soak)"
+crashes=$(grep -c -E "exit signal|Segmentation" "$work/logs/error-soak.log" || true)
 
 cat <<EOT
 soak: $SECONDS_TOTAL s, $restarts graceful restarts
@@ -157,7 +130,7 @@ fail=0
 [ "$parent_after" -le $(( parent_before + 2048 )) ] || fail=1
 if [ $fail -ne 0 ]; then
     echo "soak: FAILED" >&2
-    tail -20 "$work/error_log" >&2
+    tail -20 "$work/logs/error-soak.log" >&2
     exit 1
 fi
 echo "soak: passed"
