@@ -94,7 +94,7 @@ FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BINS = $(addprefix fuzz/build/fuzz_,$(FUZZ_TARGETS))
 
-fuzz/build/fuzz_%: fuzz/fuzz_%.c $(SRC) $(HEADERS)
+fuzz/build/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz.h $(SRC) $(HEADERS)
 	@mkdir -p fuzz/build
 	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude \
 	    $$($(APR_CONFIG) --cppflags --includes) $$($(APU_CONFIG) --includes) \

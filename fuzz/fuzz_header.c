@@ -6,11 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apr_general.h"
-#include "apr_strings.h"
+#include "fuzz.h"
 #include "fastexc_core.h"
-
-static apr_pool_t *pool;
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
@@ -19,11 +16,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     char *arg;
     int changed;
 
-    if (!pool) {
-        apr_initialize();
-        apr_pool_create(&pool, NULL);
-    }
-    apr_pool_create(&p, pool);
+    p = fuzz_pool();
     arg = apr_pstrmemdup(p, (const char *)data, size);
 
     if (!fastexc_header_parse(p, arg, &name, &value)) {

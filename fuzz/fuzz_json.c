@@ -7,11 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apr_general.h"
-#include "apr_strings.h"
+#include "fuzz.h"
 #include "fastexc_core.h"
-
-static apr_pool_t *pool;
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
@@ -23,11 +20,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     char *body;
     int repaired;
 
-    if (!pool) {
-        apr_initialize();
-        apr_pool_create(&pool, NULL);
-    }
-    apr_pool_create(&p, pool);
+    p = fuzz_pool();
     text = apr_pstrmemdup(p, (const char *)data, size);
 
     /* as configured JSON (json:...) */

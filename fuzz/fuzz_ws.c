@@ -7,12 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apr_general.h"
-#include "apr_strings.h"
+#include "fuzz.h"
 #include "fastexc_core.h"
 #include "fastexc_ws.h"
-
-static apr_pool_t *pool;
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
@@ -25,11 +22,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     apr_size_t off, cut, n;
     int code;
 
-    if (!pool) {
-        apr_initialize();
-        apr_pool_create(&pool, NULL);
-    }
-    apr_pool_create(&p, pool);
+    p = fuzz_pool();
     s = apr_pstrmemdup(p, (const char *)data, size);
 
     /* Sec-WebSocket-Key */
