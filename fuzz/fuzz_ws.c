@@ -1,8 +1,9 @@
 /*
  * fuzz_ws.c - libFuzzer target: the WebSocket pieces that see untrusted or
  * configured bytes: the key check and accept computation, close codes and
- * frames with reasons cut at UTF-8 boundaries, and the reader of the
- * client's frames (fed in chunks the input decides).
+ * frames with reasons cut at UTF-8 boundaries, the reader of the
+ * client's frames and the tracker of tunnelled frames (fed in chunks the
+ * input decides; the tracker passes over payloads unread when it may).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     char *s;
     unsigned char frame[FASTEXC_WS_CLOSE_FRAME_MAX];
     char accept[FASTEXC_WS_ACCEPT_LEN + 1];
-    fastexc_ws_reader_t rd;
-    fastexc_ws_state_e st = FASTEXC_WS_MORE, prev;
+    fastexc_ws_reader_t rd, tr;
+    fastexc_ws_state_e st = FASTEXC_WS_MORE, tst = FASTEXC_WS_MORE, prev;
     apr_size_t off, cut, n;
     int code;
 
@@ -55,7 +56,9 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
     /* the reader, in chunks of 1 + data[0] % 16 bytes */
     fastexc_ws_reader_init(&rd);
+    fastexc_ws_tracker_init(&tr);
     for (off = 0; off < size; off += n) {
+        apr_uint64_t skip;
         n = size ? 1 + data[0] % 16 : 1;
         if (n > size - off) {
             n = size - off;
@@ -64,6 +67,19 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         st = fastexc_ws_reader_feed(&rd, data + off, n);
         if (prev != FASTEXC_WS_MORE && st != prev) {
             abort();   /* CLOSED and INVALID are final */
+        }
+        prev = tst;
+        skip = fastexc_ws_reader_skippable(&tr);
+        if (skip >= n && (data[off] & 1)) {
+            fastexc_ws_reader_skip(&tr, n);
+        }
+        else {
+            tst = fastexc_ws_reader_feed(&tr, data + off, n);
+        }
+        if ((prev != FASTEXC_WS_MORE && tst != prev)
+            || (fastexc_ws_reader_at_boundary(&tr)
+                && tst != FASTEXC_WS_MORE)) {
+            abort();
         }
     }
     apr_pool_destroy(p);

@@ -56,10 +56,29 @@ typedef struct {
     apr_uint64_t skip;     /* payload bytes of the current frame to skip */
     int opcode;            /* opcode of the current frame */
     fastexc_ws_state_e state;
-    int close_code;        /* the client's close code, 1005 if none */
+    int close_code;        /* the Close frame's code, 1005 if none */
+    int track;             /* a tracker (fastexc_ws_tracker_init) */
 } fastexc_ws_reader_t;
 
 void fastexc_ws_reader_init(fastexc_ws_reader_t *rd);
+
+/** A tracker follows a tunnelled frame stream in either direction: the
+ *  framing only (any RSV bits and opcode, masked or not), so it knows where
+ *  frames end and whether a Close went by. Fed and queried like a reader;
+ *  INVALID only for a length RFC 6455 forbids (then it can no longer tell
+ *  where frames end). */
+void fastexc_ws_tracker_init(fastexc_ws_reader_t *rd);
+
+/** 1 if the bytes fed so far end exactly where a frame ends (and no Close
+ *  went by). */
+int fastexc_ws_reader_at_boundary(const fastexc_ws_reader_t *rd);
+
+/** Payload bytes that may be passed over without being read: the rest of
+ *  the current data frame's payload (0 in a header or a Close). */
+apr_uint64_t fastexc_ws_reader_skippable(const fastexc_ws_reader_t *rd);
+
+/** Pass over n <= fastexc_ws_reader_skippable() payload bytes unread. */
+void fastexc_ws_reader_skip(fastexc_ws_reader_t *rd, apr_uint64_t n);
 
 /** Feed len bytes; returns the reader's state. Once CLOSED or INVALID, the
  *  state stays. */

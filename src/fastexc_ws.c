@@ -84,13 +84,44 @@ void fastexc_ws_reader_init(fastexc_ws_reader_t *rd)
     rd->opcode = -1;
 }
 
+void fastexc_ws_tracker_init(fastexc_ws_reader_t *rd)
+{
+    fastexc_ws_reader_init(rd);
+    rd->track = 1;
+}
+
+int fastexc_ws_reader_at_boundary(const fastexc_ws_reader_t *rd)
+{
+    return rd->state == FASTEXC_WS_MORE && rd->opcode < 0
+        && rd->head_len == 0;
+}
+
+apr_uint64_t fastexc_ws_reader_skippable(const fastexc_ws_reader_t *rd)
+{
+    return (rd->state == FASTEXC_WS_MORE && rd->opcode >= 0
+            && rd->opcode != 8) ? rd->skip : 0;
+}
+
+void fastexc_ws_reader_skip(fastexc_ws_reader_t *rd, apr_uint64_t n)
+{
+    if (n > fastexc_ws_reader_skippable(rd)) {
+        return;
+    }
+    rd->skip -= n;
+    if (rd->skip == 0) {
+        rd->opcode = -1;
+        rd->head_len = 0;
+    }
+}
+
 /* Size of the frame header in head so far, once its first two bytes are
- * known: 2, + 2 or 8 for the extended length, + 4 for the mask. */
+ * known: 2, + 2 or 8 for the extended length, + 4 if masked. */
 static apr_size_t fastexc_ws_head_size(const unsigned char *head)
 {
     unsigned char len7 = head[1] & 0x7F;
 
-    return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0) + 4;
+    return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0)
+        + ((head[1] & 0x80) ? 4 : 0);
 }
 
 fastexc_ws_state_e fastexc_ws_reader_feed(fastexc_ws_reader_t *rd,
@@ -112,10 +143,12 @@ fastexc_ws_state_e fastexc_ws_reader_feed(fastexc_ws_reader_t *rd,
                 int control = opcode >= 8;
                 unsigned char len7 = rd->head[1] & 0x7F;
                 /* no extension was negotiated: RSV bits are errors; a
-                 * client must mask; control frames are whole and short */
-                if ((rd->head[0] & 0x70) || !(rd->head[1] & 0x80)
+                 * client must mask; control frames are whole and short.
+                 * A tracker follows the framing only: extensions (RSV),
+                 * either direction (mask bit), unknown opcodes. */
+                if (!rd->track && ((rd->head[0] & 0x70) || !(rd->head[1] & 0x80)
                     || (opcode > 2 && opcode < 8) || opcode > 10
-                    || (control && (!(rd->head[0] & 0x80) || len7 > 125))) {
+                    || (control && (!(rd->head[0] & 0x80) || len7 > 125)))) {
                     rd->state = FASTEXC_WS_INVALID;
                     break;
                 }
@@ -143,7 +176,7 @@ fastexc_ws_state_e fastexc_ws_reader_feed(fastexc_ws_reader_t *rd,
                 }
                 rd->skip = plen;
                 rd->opcode = rd->head[0] & 0x0F;
-                if (rd->opcode == 8 && plen == 1) {
+                if (rd->opcode == 8 && (plen == 1 || plen > 125)) {
                     /* a close payload is empty or starts with a code */
                     rd->state = FASTEXC_WS_INVALID;
                     break;
@@ -156,7 +189,9 @@ fastexc_ws_state_e fastexc_ws_reader_feed(fastexc_ws_reader_t *rd,
             apr_size_t take = (rd->skip < avail) ? (apr_size_t)rd->skip
                                                  : avail;
             if (rd->opcode == 8) {
-                const unsigned char *mask = rd->head + rd->head_len - 4;
+                static const unsigned char nomask[4] = { 0, 0, 0, 0 };
+                const unsigned char *mask = (rd->head[1] & 0x80)
+                    ? rd->head + rd->head_len - 4 : nomask;
                 apr_uint64_t plen = 0;
                 apr_size_t k;
                 unsigned char len7 = rd->head[1] & 0x7F;

@@ -738,6 +738,140 @@ START_TEST(test_ws_reader)
 }
 END_TEST
 
+/* A tracker follows tunnelled frames either way: where they end, and
+ * whether a Close went by. */
+enum { T_S_TEXT, T_S_DEFLATE, T_S_BIG, T_S_CLOSE, T_S_CLOSE_NOCODE,
+       T_S_PARTIAL, T_S_HEAD_BYTE, T_S_OPCODE3, T_S_FRAG, T_C_TEXT,
+       T_C_CLOSE, T_S_HUGE64, T_S_LONG_CLOSE };
+
+static const struct {
+    const char *label;
+    int frames[4];          /* built in order; -1 ends */
+    apr_size_t chunk;       /* bytes fed at a time */
+    fastexc_ws_state_e state;
+    int boundary;           /* at a frame boundary afterwards */
+    int code;
+} tracker_cases[] = {
+    { "server text", { T_S_TEXT, -1 }, 1000, FASTEXC_WS_MORE, 1, 1005 },
+    { "server text byte by byte", { T_S_TEXT, T_S_TEXT, -1 }, 1,
+      FASTEXC_WS_MORE, 1, 1005 },
+    { "permessage-deflate frame (RSV1)", { T_S_DEFLATE, -1 }, 1000,
+      FASTEXC_WS_MORE, 1, 1005 },
+    { "300-byte frame, 7 at a time", { T_S_BIG, T_S_TEXT, -1 }, 7,
+      FASTEXC_WS_MORE, 1, 1005 },
+    { "unknown opcode followed", { T_S_OPCODE3, -1 }, 1000,
+      FASTEXC_WS_MORE, 1, 1005 },
+    { "fragments", { T_S_FRAG, T_S_FRAG, -1 }, 3, FASTEXC_WS_MORE, 1,
+      1005 },
+    { "frame cut short", { T_S_TEXT, T_S_PARTIAL, -1 }, 1000,
+      FASTEXC_WS_MORE, 0, 1005 },
+    { "first header byte only", { T_S_TEXT, T_S_HEAD_BYTE, -1 }, 1000,
+      FASTEXC_WS_MORE, 0, 1005 },
+    { "server close 1011", { T_S_TEXT, T_S_CLOSE, -1 }, 1000,
+      FASTEXC_WS_CLOSED, 0, 1011 },
+    { "server close 1011 byte by byte", { T_S_CLOSE, -1 }, 1,
+      FASTEXC_WS_CLOSED, 0, 1011 },
+    { "server close without code", { T_S_CLOSE_NOCODE, -1 }, 1000,
+      FASTEXC_WS_CLOSED, 0, 1005 },
+    { "frames after a close change nothing", { T_S_CLOSE, T_S_TEXT, -1 },
+      1000, FASTEXC_WS_CLOSED, 0, 1011 },
+    { "client frames (masked)", { T_C_TEXT, T_C_TEXT, -1 }, 5,
+      FASTEXC_WS_MORE, 1, 1005 },
+    { "client close (masked)", { T_C_TEXT, T_C_CLOSE, -1 }, 4,
+      FASTEXC_WS_CLOSED, 0, 1000 },
+    { "64-bit length with the top bit", { T_S_HUGE64, -1 }, 1000,
+      FASTEXC_WS_INVALID, 0, 1005 },
+    { "close longer than 125", { T_S_LONG_CLOSE, -1 }, 1000,
+      FASTEXC_WS_INVALID, 0, 1005 },
+};
+
+static apr_size_t tracker_build(unsigned char *out, int which)
+{
+    static const unsigned char code1011[] = { 0x03, 0xf3, 'g', 'o', 'n',
+                                               'e' };
+    static const unsigned char code1000[] = { 0x03, 0xe8 };
+    static const unsigned char text[] = "hello";
+    unsigned char big[300];
+
+    memset(big, 'x', sizeof(big));
+    switch (which) {
+    case T_S_TEXT:        return client_frame(out, 0x81, 0, text, 5);
+    case T_S_DEFLATE:     return client_frame(out, 0xC1, 0, text, 5);
+    case T_S_BIG:         return client_frame(out, 0x82, 0, big, 300);
+    case T_S_CLOSE:       return client_frame(out, 0x88, 0, code1011, 6);
+    case T_S_CLOSE_NOCODE: return client_frame(out, 0x88, 0, NULL, 0);
+    case T_S_PARTIAL:     return client_frame(out, 0x81, 0, text, 5) - 2;
+    case T_S_HEAD_BYTE:   out[0] = 0x81; return 1;
+    case T_S_OPCODE3:     return client_frame(out, 0x83, 0, text, 5);
+    case T_S_FRAG:        return client_frame(out, 0x01, 0, text, 5);
+    case T_C_TEXT:        return client_frame(out, 0x81, 1, text, 5);
+    case T_C_CLOSE:       return client_frame(out, 0x88, 1, code1000, 2);
+    case T_S_LONG_CLOSE:  return client_frame(out, 0x88, 0, big, 200);
+    case T_S_HUGE64: {
+        static const unsigned char h[] = { 0x82, 0x7F, 0x80, 0, 0, 0, 0, 0,
+                                           0, 1 };
+        memcpy(out, h, sizeof(h));
+        return sizeof(h);
+    }
+    }
+    return 0;
+}
+
+START_TEST(test_ws_tracker)
+{
+    unsigned char buf[2048];
+    apr_size_t n = 0, off;
+    fastexc_ws_reader_t rd;
+    fastexc_ws_state_e st = FASTEXC_WS_MORE;
+    int k;
+
+    for (k = 0; k < 4 && tracker_cases[_i].frames[k] >= 0; k++) {
+        n += tracker_build(buf + n, tracker_cases[_i].frames[k]);
+    }
+    fastexc_ws_tracker_init(&rd);
+    ck_assert_int_eq(fastexc_ws_reader_at_boundary(&rd), 1);
+    for (off = 0; off < n; off += tracker_cases[_i].chunk) {
+        apr_size_t len = n - off < tracker_cases[_i].chunk
+                       ? n - off : tracker_cases[_i].chunk;
+        st = fastexc_ws_reader_feed(&rd, buf + off, len);
+    }
+    ck_assert_msg(st == tracker_cases[_i].state, "%s: state %d",
+                  tracker_cases[_i].label, st);
+    ck_assert_msg(fastexc_ws_reader_at_boundary(&rd)
+                  == tracker_cases[_i].boundary, "%s: boundary",
+                  tracker_cases[_i].label);
+    ck_assert_int_eq(rd.close_code, tracker_cases[_i].code);
+}
+END_TEST
+
+/* Payloads can be passed over unread: the tunnel's buckets are never read
+ * past a frame header. */
+START_TEST(test_ws_tracker_skip)
+{
+    fastexc_ws_reader_t rd;
+    static const unsigned char head[] = { 0x82, 0x7E, 0x01, 0x2C };  /* 300 */
+    static const unsigned char close[] = { 0x88, 0x02, 0x03, 0xe8 };
+
+    fastexc_ws_tracker_init(&rd);
+    ck_assert(fastexc_ws_reader_skippable(&rd) == 0);
+    fastexc_ws_reader_feed(&rd, head, sizeof(head));
+    ck_assert(fastexc_ws_reader_skippable(&rd) == 300);
+    ck_assert_int_eq(fastexc_ws_reader_at_boundary(&rd), 0);
+    fastexc_ws_reader_skip(&rd, 301);       /* too much: ignored */
+    ck_assert(fastexc_ws_reader_skippable(&rd) == 300);
+    fastexc_ws_reader_skip(&rd, 100);
+    ck_assert(fastexc_ws_reader_skippable(&rd) == 200);
+    fastexc_ws_reader_skip(&rd, 200);
+    ck_assert_int_eq(fastexc_ws_reader_at_boundary(&rd), 1);
+    /* a Close's payload is read, never skipped */
+    fastexc_ws_reader_feed(&rd, close, 2);
+    ck_assert(fastexc_ws_reader_skippable(&rd) == 0);
+    fastexc_ws_reader_feed(&rd, close + 2, 2);
+    ck_assert_int_eq(rd.state, FASTEXC_WS_CLOSED);
+    ck_assert_int_eq(rd.close_code, 1000);
+}
+END_TEST
+
 static Suite *fastexc_suite(void)
 {
     Suite *s = suite_create("fastexc");
@@ -768,6 +902,8 @@ static Suite *fastexc_suite(void)
     tcase_add_test(tc, test_ws_close_frame_max);
     tcase_add_loop_test(tc, test_utf8_cut, 0, N(cut_cases));
     tcase_add_loop_test(tc, test_ws_reader, 0, N(reader_cases));
+    tcase_add_loop_test(tc, test_ws_tracker, 0, N(tracker_cases));
+    tcase_add_test(tc, test_ws_tracker_skip);
     suite_add_tcase(s, tc);
     return s;
 }
