@@ -82,14 +82,18 @@
 
 #include "ap_config.h"
 #include "ap_expr.h"
+#include "ap_mpm.h"
 #include "http_config.h"
 #include "http_core.h"
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
 #include "mod_core.h"
+#include "mod_proxy.h"
 #include "mod_status.h"
+#include "mpm_common.h"
 #include "httpd.h"
+#include "scoreboard.h"
 #include "util_filter.h"
 
 #include "fastexc_core.h"
@@ -153,6 +157,12 @@ typedef struct {
     apr_size_t reason_len;
 } fastexc_ws_exc_t;
 
+/* Why a proxied WebSocket tunnel ended, for FastExcWebSocketTunnelClose. */
+#define FASTEXC_TUNNEL_BACKEND 0
+#define FASTEXC_TUNNEL_TIMEOUT 1
+#define FASTEXC_TUNNEL_RESTART 2
+#define FASTEXC_TUNNEL_EVENTS 3
+
 #define FASTEXC_WS_REJECT_CLOSE 0
 #define FASTEXC_WS_REJECT_HTTP 1
 #define FASTEXC_WS_CLOSE_TIMEOUT_DEFAULT apr_time_from_sec(5)
@@ -172,6 +182,9 @@ typedef struct {
     int format;                 /* FASTEXC_FORMAT_*, or UNSET */
     const char *problem_type;   /* FastExcProblemType; NULL until set */
     int log_level;              /* FastExcLogLevel (APLOG_*), or UNSET */
+    int tunnel;                 /* FastExcWebSocketTunnelClose On/Off, UNSET */
+    int tunnel_set[FASTEXC_TUNNEL_EVENTS];  /* per event: UNSET, 0 (Off), 1 */
+    fastexc_ws_exc_t *tunnel_close[FASTEXC_TUNNEL_EVENTS];
 } fastexc_dir_conf;
 
 /* Counts of exceptions sent, across all children: in anonymous shared
@@ -192,8 +205,32 @@ typedef struct {
 #define FASTEXC_NOTE_SENT_WS_CODE "fastexc-sent-ws-code"
 #define FASTEXC_NOTE_SENT_WS_REASON "fastexc-sent-ws-reason"
 
+/* A proxied WebSocket tunnel watched for FastExcWebSocketTunnelClose: from
+ * mod_proxy_http's backend request (create_req) until the request ends.
+ * Lives in r->pool; the backend's side of it (filters, socket) is let go
+ * when the backend connection is released, before r ends. */
+typedef struct fastexc_tunnel fastexc_tunnel_t;
+struct fastexc_tunnel {
+    request_rec *r;
+    const fastexc_dir_conf *dc;
+    apr_socket_t *origin_sock;  /* until the backend is released */
+    ap_filter_t *origin_in, *origin_out;    /* on the backend connection */
+    ap_filter_t *client_in, *client_out;    /* on r->connection */
+    fastexc_ws_reader_t down;   /* backend -> client frames */
+    fastexc_ws_reader_t up;     /* client -> backend frames */
+    int started;                /* the backend answered 101: tunnelling */
+    int origin_ended;           /* the backend closed, failed or was cut */
+    int close_pending;          /* send the Close after data in flight */
+    int client_gone;            /* reading or writing the client failed */
+    int decided;                /* the end was dealt with, once */
+    volatile apr_uint32_t restarting;   /* set by child_stopping */
+    int registered;
+    fastexc_tunnel_t *prev, *next;      /* this child's running tunnels */
+};
+
 typedef struct {
     fastexc_response_t *raised; /* the exception this request raised */
+    fastexc_tunnel_t *tunnel;   /* a watched WebSocket tunnel */
 } fastexc_req_conf;
 
 /* Filter state: the response to send, and whether headers were set. */
@@ -219,6 +256,23 @@ module __attribute__((visibility("default"))) AP_MODULE_DECLARE_DATA
 static ap_filter_rec_t *fastexc_filter_handle;
 static ap_filter_rec_t *fastexc_ws_filter_handle;
 static fastexc_counters_t *fastexc_counters;    /* NULL: not counting */
+static ap_filter_rec_t *fastexc_origin_in_handle, *fastexc_origin_out_handle;
+static ap_filter_rec_t *fastexc_client_in_handle, *fastexc_client_out_handle;
+
+/* This child's running tunnels, for a graceful restart to close them. */
+static fastexc_tunnel_t *fastexc_tunnels;
+#if APR_HAS_THREADS
+static apr_thread_mutex_t *fastexc_tunnels_lock;
+#endif
+static int fastexc_generation;  /* this child's, from the MPM */
+
+/* What a tunnel's end sends by default, per FASTEXC_TUNNEL_* event. */
+static const fastexc_ws_exc_t fastexc_tunnel_defaults[FASTEXC_TUNNEL_EVENTS]
+    = { { { NULL, "default" }, 1011, "Backend went away", 17 },
+        { { NULL, "default" }, 1001, "Idle timeout", 12 },
+        { { NULL, "default" }, 1012, "Service restart", 15 } };
+static const char *const fastexc_tunnel_events[FASTEXC_TUNNEL_EVENTS]
+    = { "backend", "timeout", "restart" };
 
 /* ---- helpers -------------------------------------------------------- */
 
@@ -468,7 +522,7 @@ static void fastexc_count_ws(int code)
 }
 
 static void fastexc_account_ws(request_rec *r, int code, const char *reason,
-                               apr_size_t rlen, int instead_of)
+                               apr_size_t rlen, const char *context)
 {
     const char *why = apr_pstrmemdup(r->pool, reason, rlen);
 
@@ -477,9 +531,8 @@ static void fastexc_account_ws(request_rec *r, int code, const char *reason,
                    apr_itoa(r->pool, code));
     apr_table_setn(r->notes, FASTEXC_NOTE_SENT_WS_REASON, why);
     ap_log_rerror(APLOG_MARK, fastexc_log_level(r), 0, r, FXLOGNO(0028)
-                  "WebSocket closed with %d, reason \"%s\"%s", code, why,
-                  instead_of ? apr_psprintf(r->pool, ", instead of HTTP %d",
-                                            instead_of) : "");
+                  "WebSocket closed with %d, reason \"%s\"%s%s", code, why,
+                  context ? ", " : "", context ? context : "");
 }
 
 /* ---- request glue --------------------------------------------------- */
@@ -840,7 +893,7 @@ static int fastexc_ws_answer(request_rec *r, int code, const char *reason,
     fastexc_ws_switch(r);
     r->output_filters = r->proto_output_filters = r->connection->output_filters;
     r->input_filters = r->proto_input_filters = r->connection->input_filters;
-    fastexc_account_ws(r, code, reason, rlen, 0);
+    fastexc_account_ws(r, code, reason, rlen, NULL);
     fastexc_ws_send_close(r->connection, r, code, reason, rlen,
                           fastexc_ws_timeout(dc));
     return DONE;
@@ -1034,7 +1087,8 @@ static apr_status_t fastexc_ws_filter(ap_filter_t *f, apr_bucket_brigade *bb)
             return ap_pass_brigade(f->next, bb);
         }
         fastexc_account_ws(r, ctx->code, ctx->reason, ctx->reason_len,
-                           r->status);
+                           apr_psprintf(r->pool, "instead of HTTP %d",
+                                        r->status));
         fastexc_ws_switch(r);
         fastexc_ws_send_close(r->connection, r, ctx->code, ctx->reason,
                               ctx->reason_len, fastexc_ws_timeout(dc));
@@ -1257,11 +1311,423 @@ static apr_status_t fastexc_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     return ap_pass_brigade(f->next, bb);
 }
 
+/* ---- WebSocket tunnel glue ------------------------------------------ */
+
+/* FastExcWebSocketTunnelClose: when mod_proxy_http's tunnel for a proxied
+ * upgrade ends abnormally, httpd closes TCP and the client reports 1006.
+ * Here the tunnel is watched from both of its connections: filters on the
+ * backend connection see it end (EOF, error) and when tunnelling starts;
+ * filters on the client connection follow the frames each way (headers
+ * only, payloads passed over unread), so a Close is sent only at a frame
+ * boundary, never after the backend's own Close, never after the client's
+ * (a closing handshake under way ends as it will). mod_proxy_http discards
+ * the tunnel's status: an end seen by neither side is its idle timeout. */
+
+static const fastexc_ws_exc_t *fastexc_tunnel_exc(const fastexc_dir_conf *dc,
+                                                  int event)
+{
+    if (dc->tunnel_set[event] == FASTEXC_UNSET) {
+        return &fastexc_tunnel_defaults[event];
+    }
+    return dc->tunnel_set[event] ? dc->tunnel_close[event] : NULL;
+}
+
+static void fastexc_tunnel_register(fastexc_tunnel_t *t, int add)
+{
+#if APR_HAS_THREADS
+    if (fastexc_tunnels_lock) {
+        apr_thread_mutex_lock(fastexc_tunnels_lock);
+    }
+#endif
+    if (add && !t->registered) {
+        t->next = fastexc_tunnels;
+        if (fastexc_tunnels) {
+            fastexc_tunnels->prev = t;
+        }
+        fastexc_tunnels = t;
+        t->registered = 1;
+    }
+    else if (!add && t->registered) {
+        if (t->prev) {
+            t->prev->next = t->next;
+        }
+        else {
+            fastexc_tunnels = t->next;
+        }
+        if (t->next) {
+            t->next->prev = t->prev;
+        }
+        t->registered = 0;
+    }
+    /* out of the list, the backend socket is no longer touched by
+     * child_stopping: it may close */
+    if (!add) {
+        t->origin_sock = NULL;
+    }
+#if APR_HAS_THREADS
+    if (fastexc_tunnels_lock) {
+        apr_thread_mutex_unlock(fastexc_tunnels_lock);
+    }
+#endif
+}
+
+/* The tunnel ended for event: send the configured Close if the frame
+ * stream allows it. Runs once, on the worker that runs the tunnel. */
+static void fastexc_tunnel_end(fastexc_tunnel_t *t, int event)
+{
+    static const char *const why[FASTEXC_TUNNEL_EVENTS] = {
+        "the backend went away", "the tunnel timed out",
+        "httpd is restarting" };
+    request_rec *r = t->r;
+    conn_rec *c = r->connection;
+    const fastexc_ws_exc_t *exc;
+    const char *skip = NULL;
+    unsigned char frame[FASTEXC_WS_CLOSE_FRAME_MAX];
+    apr_bucket_brigade *bb;
+    apr_status_t rv;
+
+    if (t->decided) {
+        return;
+    }
+    t->decided = 1;
+    exc = fastexc_tunnel_exc(t->dc, event);
+    if (t->down.state == FASTEXC_WS_CLOSED) {
+        return;     /* the backend closed the WebSocket: a normal end */
+    }
+    if (t->up.state == FASTEXC_WS_CLOSED) {
+        skip = "the client had sent its Close";
+    }
+    else if (t->client_gone || c->aborted) {
+        skip = "the client is gone";
+    }
+    else if (!exc) {
+        skip = "no Close configured for this end";
+    }
+    else if (t->down.state == FASTEXC_WS_INVALID) {
+        skip = "the backend's frames could not be followed";
+    }
+    else if (!fastexc_ws_reader_at_boundary(&t->down)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, FXLOGNO(0030)
+                      "WebSocket tunnel ended (%s) in the middle of a "
+                      "frame: no Close can be sent", why[event]);
+        return;
+    }
+    if (skip) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, FXLOGNO(0031)
+                      "WebSocket tunnel ended (%s): no Close sent, %s",
+                      why[event], skip);
+        return;
+    }
+    bb = apr_brigade_create(r->pool, c->bucket_alloc);
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_heap_create(
+        (const char *)frame, fastexc_ws_close_frame(frame, exc->code,
+                                                    exc->reason,
+                                                    exc->reason_len),
+        NULL, c->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(c->bucket_alloc));
+    /* through the client output filter too: it sees this Close go by */
+    rv = ap_pass_brigade(c->output_filters, bb);
+    apr_brigade_cleanup(bb);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, FXLOGNO(0032)
+                      "WebSocket tunnel ended (%s): the Close could not "
+                      "be written", why[event]);
+        return;
+    }
+    fastexc_account_ws(r, exc->code, exc->reason, exc->reason_len,
+                       apr_psprintf(r->pool, "tunnel ended: %s",
+                                    why[event]));
+}
+
+/* The backend connection is released (its request pool goes first, while
+ * its socket is still open): let go of it. */
+static apr_status_t fastexc_tunnel_release(void *data)
+{
+    fastexc_tunnel_t *t = data;
+
+    fastexc_tunnel_register(t, 0);
+    if (t->origin_in) {
+        ap_remove_input_filter(t->origin_in);
+        t->origin_in = NULL;
+    }
+    if (t->origin_out) {
+        ap_remove_output_filter(t->origin_out);
+        t->origin_out = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+/* r ends: its client connection filters go (the connection may be kept
+ * alive when the backend did not upgrade). */
+static apr_status_t fastexc_tunnel_done(void *data)
+{
+    fastexc_tunnel_t *t = data;
+
+    if (t->client_in) {
+        ap_remove_input_filter(t->client_in);
+        t->client_in = NULL;
+    }
+    if (t->client_out) {
+        ap_remove_output_filter(t->client_out);
+        t->client_out = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+/* mod_proxy_http made the request to the backend (pr, on the backend
+ * connection) for r: a WebSocket upgrade in a FastExcWebSocketTunnelClose
+ * scope is watched from here. */
+static int fastexc_proxy_create_req(request_rec *r, request_rec *pr)
+{
+    const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
+                                                      &fastexc_module);
+    fastexc_req_conf *rc;
+    fastexc_tunnel_t *t;
+
+    if (dc->tunnel != 1 || r->main || !pr || !pr->connection
+        || !fastexc_ws_is_upgrade(r)) {
+        return OK;
+    }
+    rc = fastexc_req(r, 1);
+    if (rc->tunnel) {
+        /* a retry on another backend: the earlier one was released */
+        fastexc_tunnel_done(rc->tunnel);
+    }
+    t = apr_pcalloc(r->pool, sizeof(*t));
+    t->r = r;
+    t->dc = dc;
+    fastexc_ws_tracker_init(&t->down);
+    fastexc_ws_tracker_init(&t->up);
+    t->origin_sock = ap_get_conn_socket(pr->connection);
+    t->origin_in = ap_add_input_filter_handle(fastexc_origin_in_handle, t,
+                                              NULL, pr->connection);
+    t->origin_out = ap_add_output_filter_handle(fastexc_origin_out_handle, t,
+                                                NULL, pr->connection);
+    /* the client's frames are read only once the 101 is on its way, but
+     * from the first one: this filter is in place before */
+    t->client_in = ap_add_input_filter_handle(fastexc_client_in_handle, t,
+                                              NULL, r->connection);
+    apr_pool_cleanup_register(pr->pool, t, fastexc_tunnel_release,
+                              apr_pool_cleanup_null);
+    apr_pool_cleanup_register(r->pool, t, fastexc_tunnel_done,
+                              apr_pool_cleanup_null);
+    rc->tunnel = t;
+    return OK;
+}
+
+/* The first read of the backend's bytes after its 101: ap_proxy_tunnel_run()
+ * is running, and nothing but the 101 went to the client yet. */
+static void fastexc_tunnel_start(fastexc_tunnel_t *t)
+{
+    request_rec *r = t->r;
+    conn_rec *c = r->connection;
+
+    t->started = 1;
+    t->client_out = ap_add_output_filter_handle(fastexc_client_out_handle, t,
+                                                NULL, c);
+    /* as ap_proxy_tunnel_create() left them: the connection's filters, so
+     * the EOS that ends r passes the client output filter */
+    r->output_filters = r->proto_output_filters = c->output_filters;
+    r->input_filters = r->proto_input_filters = c->input_filters;
+    fastexc_tunnel_register(t, 1);
+}
+
+static apr_status_t fastexc_origin_in_filter(ap_filter_t *f,
+                                             apr_bucket_brigade *bb,
+                                             ap_input_mode_t mode,
+                                             apr_read_type_e block,
+                                             apr_off_t readbytes)
+{
+    fastexc_tunnel_t *t = f->ctx;
+    apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    int data = 0;
+
+    /* headers are read by lines; only the tunnel reads bytes after 101 */
+    if (mode != AP_MODE_READBYTES
+        || t->r->status != HTTP_SWITCHING_PROTOCOLS || t->decided) {
+        return rv;
+    }
+    if (!t->started) {
+        fastexc_tunnel_start(t);
+    }
+    if (rv == APR_SUCCESS) {
+        apr_bucket *e;
+        int eos = 0;
+        for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
+             e = APR_BUCKET_NEXT(e)) {
+            if (APR_BUCKET_IS_EOS(e)) {
+                eos = 1;
+            }
+            else if (!APR_BUCKET_IS_METADATA(e)) {
+                data = 1;
+            }
+        }
+        if (!eos) {
+            return rv;
+        }
+    }
+    else if (APR_STATUS_IS_EAGAIN(rv)) {
+        return rv;
+    }
+    /* EOF or an error: the backend is gone (or was cut off by a restart).
+     * Send the Close now: once this returns, the tunnel shuts the client's
+     * side down. With data still to go, after it (client output filter). */
+    t->origin_ended = 1;
+    if (data) {
+        t->close_pending = 1;
+    }
+    else {
+        fastexc_tunnel_end(t, apr_atomic_read32(&t->restarting)
+                              ? FASTEXC_TUNNEL_RESTART
+                              : FASTEXC_TUNNEL_BACKEND);
+    }
+    return rv;
+}
+
+static apr_status_t fastexc_origin_out_filter(ap_filter_t *f,
+                                              apr_bucket_brigade *bb)
+{
+    fastexc_tunnel_t *t = f->ctx;
+    apr_status_t rv = ap_pass_brigade(f->next, bb);
+
+    if (rv != APR_SUCCESS && t->started) {
+        t->origin_ended = 1;    /* writing to the backend failed */
+    }
+    return rv;
+}
+
+static apr_status_t fastexc_client_in_filter(ap_filter_t *f,
+                                             apr_bucket_brigade *bb,
+                                             ap_input_mode_t mode,
+                                             apr_read_type_e block,
+                                             apr_off_t readbytes)
+{
+    fastexc_tunnel_t *t = f->ctx;
+    apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    apr_bucket *e;
+
+    /* before the 101 these are HTTP bytes; after, only frames */
+    if (t->r->status != HTTP_SWITCHING_PROTOCOLS
+        || mode != AP_MODE_READBYTES) {
+        return rv;
+    }
+    if (rv != APR_SUCCESS) {
+        if (!APR_STATUS_IS_EAGAIN(rv)) {
+            t->client_gone = 1;
+        }
+        return rv;
+    }
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb)
+         && t->up.state == FASTEXC_WS_MORE; e = APR_BUCKET_NEXT(e)) {
+        const char *data;
+        apr_size_t len;
+        if (APR_BUCKET_IS_EOS(e)) {
+            t->client_gone = 1;
+            break;
+        }
+        if (APR_BUCKET_IS_METADATA(e)) {
+            continue;
+        }
+        if (e->length != (apr_size_t)-1
+            && fastexc_ws_reader_skippable(&t->up) >= e->length) {
+            fastexc_ws_reader_skip(&t->up, e->length);
+            continue;
+        }
+        if (apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ)
+            != APR_SUCCESS) {
+            t->up.state = FASTEXC_WS_INVALID;
+            break;
+        }
+        fastexc_ws_reader_feed(&t->up, (const unsigned char *)data, len);
+    }
+    return rv;
+}
+
+/* The client output filter leaves: r's filter pointers may start with it
+ * (fastexc_tunnel_start). */
+static void fastexc_tunnel_unhook(fastexc_tunnel_t *t, ap_filter_t *f)
+{
+    request_rec *r = t->r;
+
+    ap_remove_output_filter(f);
+    if (r->output_filters == f) {
+        r->output_filters = f->next;
+    }
+    if (r->proto_output_filters == f) {
+        r->proto_output_filters = f->next;
+    }
+    t->client_out = NULL;
+}
+
+/* Follows what goes to the client after the 101; at the EOS that ends r,
+ * an end neither side saw is the tunnel's timeout (or a restart). */
+static apr_status_t fastexc_client_out_filter(ap_filter_t *f,
+                                              apr_bucket_brigade *bb)
+{
+    fastexc_tunnel_t *t = f->ctx;
+    apr_bucket *e, *eos = NULL;
+    apr_status_t rv;
+
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
+         e = APR_BUCKET_NEXT(e)) {
+        const char *data;
+        apr_size_t len;
+        if (AP_BUCKET_IS_EOR(e)) {
+            /* r (and t) may be gone once this passes */
+            fastexc_tunnel_unhook(t, f);
+            return ap_pass_brigade(f->next, bb);
+        }
+        if (APR_BUCKET_IS_EOS(e)) {
+            eos = e;
+            break;
+        }
+        if (APR_BUCKET_IS_METADATA(e) || t->down.state != FASTEXC_WS_MORE) {
+            continue;
+        }
+        if (e->length != (apr_size_t)-1
+            && fastexc_ws_reader_skippable(&t->down) >= e->length) {
+            fastexc_ws_reader_skip(&t->down, e->length);
+            continue;
+        }
+        if (apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ)
+            != APR_SUCCESS) {
+            t->down.state = FASTEXC_WS_INVALID;
+            continue;
+        }
+        fastexc_ws_reader_feed(&t->down, (const unsigned char *)data, len);
+    }
+    if (eos) {
+        /* the tunnel is over: what comes first goes first, then ours */
+        apr_bucket_brigade *rest = apr_brigade_split(bb, eos);
+        rv = APR_BRIGADE_EMPTY(bb) ? APR_SUCCESS : ap_pass_brigade(f->next, bb);
+        t->client_gone |= rv != APR_SUCCESS;
+        fastexc_tunnel_unhook(t, f);
+        if (!t->decided) {
+            fastexc_tunnel_end(t, t->origin_ended ? FASTEXC_TUNNEL_BACKEND
+                                  : apr_atomic_read32(&t->restarting)
+                                  ? FASTEXC_TUNNEL_RESTART
+                                  : FASTEXC_TUNNEL_TIMEOUT);
+        }
+        return ap_pass_brigade(f->next, rest);
+    }
+    rv = ap_pass_brigade(f->next, bb);
+    if (rv != APR_SUCCESS) {
+        t->client_gone = 1;
+    }
+    else if (t->close_pending && !t->decided) {
+        fastexc_tunnel_end(t, apr_atomic_read32(&t->restarting)
+                              ? FASTEXC_TUNNEL_RESTART
+                              : FASTEXC_TUNNEL_BACKEND);
+    }
+    return rv;
+}
+
 /* ---- create / merge ------------------------------------------------- */
 
 static void *fastexc_create_dir_conf(apr_pool_t *p, char *dir)
 {
     fastexc_dir_conf *dc = apr_pcalloc(p, sizeof(*dc));
+    int i;
 
     dc->enabled = FASTEXC_UNSET;
     dc->raise_inherit = FASTEXC_UNSET;
@@ -1271,6 +1737,10 @@ static void *fastexc_create_dir_conf(apr_pool_t *p, char *dir)
     dc->ws_close_timeout = FASTEXC_UNSET;
     dc->format = FASTEXC_UNSET;
     dc->log_level = FASTEXC_UNSET;
+    dc->tunnel = FASTEXC_UNSET;
+    for (i = 0; i < FASTEXC_TUNNEL_EVENTS; i++) {
+        dc->tunnel_set[i] = FASTEXC_UNSET;
+    }
     return dc;
 }
 
@@ -1293,6 +1763,7 @@ static void *fastexc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 {
     const fastexc_dir_conf *base = basev, *add = addv;
     fastexc_dir_conf *dc = apr_pcalloc(p, sizeof(*dc));
+    int i;
 
     dc->enabled = (add->enabled != FASTEXC_UNSET) ? add->enabled
                                                   : base->enabled;
@@ -1323,6 +1794,13 @@ static void *fastexc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
                                          : base->problem_type;
     dc->log_level = (add->log_level != FASTEXC_UNSET) ? add->log_level
                                                       : base->log_level;
+    dc->tunnel = (add->tunnel != FASTEXC_UNSET) ? add->tunnel : base->tunnel;
+    for (i = 0; i < FASTEXC_TUNNEL_EVENTS; i++) {
+        const fastexc_dir_conf *from = (add->tunnel_set[i] != FASTEXC_UNSET)
+                                     ? add : base;
+        dc->tunnel_set[i] = from->tunnel_set[i];
+        dc->tunnel_close[i] = from->tunnel_close[i];
+    }
     if (add->details && base->details) {
         dc->details = apr_hash_overlay(p, add->details, base->details);
     }
@@ -1735,6 +2213,54 @@ static const char *fastexc_cmd_ws_timeout(cmd_parms *cmd, void *cfg,
     return NULL;
 }
 
+static const char *fastexc_cmd_ws_tunnel(cmd_parms *cmd, void *cfg,
+                                         int argc, char *const argv[])
+{
+    fastexc_dir_conf *dc = cfg;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+    int event;
+
+    if (err) {
+        return err;
+    }
+    if (argc == 1 && (strcasecmp(argv[0], "on") == 0
+                      || strcasecmp(argv[0], "off") == 0)) {
+        dc->tunnel = strcasecmp(argv[0], "on") == 0;
+        return NULL;
+    }
+    for (event = 0; event < FASTEXC_TUNNEL_EVENTS; event++) {
+        if (argc > 0 && strcasecmp(argv[0], fastexc_tunnel_events[event]) == 0) {
+            break;
+        }
+    }
+    if (argc < 2 || event == FASTEXC_TUNNEL_EVENTS) {
+        return apr_psprintf(cmd->pool, "FastExcWebSocketTunnelClose: \"%s\" "
+                            "is not On, Off, or an end (backend, timeout, "
+                            "restart) followed by a close code [reason] or "
+                            "Off", argc ? argv[0] : "");
+    }
+    if (strcasecmp(argv[1], "off") == 0) {
+        if (argc > 2) {
+            return apr_psprintf(cmd->pool, "FastExcWebSocketTunnelClose: "
+                                "%s Off takes no other argument", argv[0]);
+        }
+        dc->tunnel_set[event] = 0;
+        dc->tunnel_close[event] = NULL;
+    }
+    else {
+        if ((err = fastexc_parse_ws(cmd, argc - 1, argv + 1, 0,
+                                    &dc->tunnel_close[event]))) {
+            return err;
+        }
+        dc->tunnel_set[event] = 1;
+    }
+    /* naming an end turns the scope on, unless it says Off itself */
+    if (dc->tunnel == FASTEXC_UNSET) {
+        dc->tunnel = 1;
+    }
+    return NULL;
+}
+
 static const char *fastexc_cmd_format(cmd_parms *cmd, void *cfg,
                                       const char *arg)
 {
@@ -1843,6 +2369,11 @@ static const command_rec fastexc_cmds[] = {
     AP_INIT_TAKE1("FastExcWebSocketCloseTimeout", fastexc_cmd_ws_timeout,
                   NULL, RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
                   "how long to wait for the client's Close (default 5s)"),
+    AP_INIT_TAKE_ARGV("FastExcWebSocketTunnelClose", fastexc_cmd_ws_tunnel,
+                      NULL, RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                      "On|Off, or backend|timeout|restart <close code> "
+                      "[<reason>] or Off: the Close a proxied WebSocket "
+                      "gets when its tunnel ends abnormally"),
     { NULL }
 };
 
@@ -1887,6 +2418,65 @@ static int fastexc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         fastexc_defaults[status - 200] = resp;
     }
     return OK;
+}
+
+static void fastexc_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_status_t rv;
+
+    if (ap_mpm_query(AP_MPMQ_GENERATION, &fastexc_generation)
+        != APR_SUCCESS) {
+        fastexc_generation = -1;
+    }
+#if APR_HAS_THREADS
+    if ((rv = apr_thread_mutex_create(&fastexc_tunnels_lock,
+                                      APR_THREAD_MUTEX_DEFAULT, pchild))
+        != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, FXLOGNO(0033)
+                     "no lock for the list of WebSocket tunnels: a graceful "
+                     "restart will not close them");
+        fastexc_tunnels_lock = NULL;
+    }
+#endif
+}
+
+/* The MPM stops this child gracefully (threaded MPMs, from the listener):
+ * if it is a restart (the parent moved to a new generation), cut each
+ * running tunnel's backend off for reading. Its worker then sees the
+ * backend end and sends the restart Close at a frame boundary, in order
+ * with what it was forwarding; the backend still gets the client's reply.
+ * A graceful stop of this child alone (fewer idle children, MaxConnections-
+ * PerChild) leaves tunnels to end on their own, as httpd does. */
+static void fastexc_child_stopping(apr_pool_t *pchild, int graceful)
+{
+    fastexc_tunnel_t *t;
+    int n = 0;
+
+    if (!graceful || !ap_scoreboard_image || fastexc_generation < 0
+        || ap_scoreboard_image->global->running_generation
+           == fastexc_generation) {
+        return;
+    }
+#if APR_HAS_THREADS
+    if (!fastexc_tunnels_lock) {
+        return;
+    }
+    apr_thread_mutex_lock(fastexc_tunnels_lock);
+#endif
+    for (t = fastexc_tunnels; t; t = t->next) {
+        apr_atomic_set32(&t->restarting, 1);
+        if (t->origin_sock) {
+            apr_socket_shutdown(t->origin_sock, APR_SHUTDOWN_READ);
+            n++;
+        }
+    }
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(fastexc_tunnels_lock);
+#endif
+    if (n) {
+        ap_log_perror(APLOG_MARK, APLOG_INFO, 0, pchild, FXLOGNO(0034)
+                      "graceful restart: closing %d WebSocket tunnel(s)", n);
+    }
 }
 
 /* mod_status: counts by status and by close code, in the HTML page and
@@ -1954,6 +2544,27 @@ static void fastexc_register_hooks(apr_pool_t *p)
         FASTEXC_FILTER, fastexc_out_filter, NULL, AP_FTYPE_CONTENT_SET);
     fastexc_ws_filter_handle = ap_register_output_filter(
         FASTEXC_WS_FILTER, fastexc_ws_filter, NULL, AP_FTYPE_CONTENT_SET);
+    /* Tunnel watchers: connection filters, CONNECTION type so they see
+     * the frames above TLS. */
+    fastexc_origin_in_handle = ap_register_input_filter(
+        "FASTEXC_TUNNEL_ORIGIN_IN", fastexc_origin_in_filter, NULL,
+        AP_FTYPE_CONNECTION);
+    fastexc_origin_out_handle = ap_register_output_filter(
+        "FASTEXC_TUNNEL_ORIGIN_OUT", fastexc_origin_out_filter, NULL,
+        AP_FTYPE_CONNECTION);
+    fastexc_client_in_handle = ap_register_input_filter(
+        "FASTEXC_TUNNEL_CLIENT_IN", fastexc_client_in_filter, NULL,
+        AP_FTYPE_CONNECTION);
+    fastexc_client_out_handle = ap_register_output_filter(
+        "FASTEXC_TUNNEL_CLIENT_OUT", fastexc_client_out_filter, NULL,
+        AP_FTYPE_CONNECTION);
+    ap_hook_child_init(fastexc_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_stopping(fastexc_child_stopping, NULL, NULL,
+                           APR_HOOK_MIDDLE);
+    /* optional: mod_fastexc loads without mod_proxy (no symbol of it is
+     * used) */
+    APR_OPTIONAL_HOOK(proxy, create_req, fastexc_proxy_create_req, NULL, NULL,
+                      APR_HOOK_MIDDLE);
     /* optional: mod_fastexc loads without mod_status */
     APR_OPTIONAL_HOOK(ap, status_hook, fastexc_status_hook, NULL, NULL,
                       APR_HOOK_MIDDLE);
