@@ -2474,7 +2474,7 @@ static void fastexc_child_stopping(apr_pool_t *pchild, int graceful)
     apr_thread_mutex_unlock(fastexc_tunnels_lock);
 #endif
     if (n) {
-        ap_log_perror(APLOG_MARK, APLOG_INFO, 0, pchild, FXLOGNO(0034)
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf, FXLOGNO(0034)
                       "graceful restart: closing %d WebSocket tunnel(s)", n);
     }
 }

@@ -1,0 +1,368 @@
+# FastExcWebSocketTunnelClose: a proxied WebSocket whose tunnel ends
+# abnormally gets a Close frame (backend gone, idle timeout, graceful
+# restart) at a frame boundary only, never after a Close went either way;
+# tunnels that end normally are byte for byte what they are without it.
+# Its own httpd (event MPM), so it can be restarted gracefully mid-session.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(-withtestmore);
+use FastExcTest;
+use Digest::SHA qw(sha1_base64);
+use File::Temp qw(tempdir);
+use IO::Select;
+use IO::Socket::INET;
+use POSIX ();
+use Socket qw(SOL_SOCKET SO_LINGER);
+use Time::HiRes qw(sleep time);
+
+my $python = $ENV{FASTEXC_PYTHON} || '/usr/bin/python3';
+plan skip_all => "FastAPI or uvicorn missing for $python"
+    if system($python, '-c', 'import fastapi, uvicorn') != 0;
+
+my $httpd = Apache::Test::vars('httpd');
+my $t_conf = Apache::Test::vars('t_conf');
+my $dir = tempdir(CLEANUP => 1);
+chmod 0755, $dir;
+my ($port, $idle_port, $up_port, $raw_port) = map { fx_free_port() } 1 .. 4;
+my $conf = "$dir/httpd.conf";
+
+# ---- the backends ----------------------------------------------------------
+
+# FastAPI (t/fastapi/app.py): killed and started again by the cases
+my $uvicorn = fx_start_uvicorn($python, $up_port);
+sub kill_uvicorn {
+    kill 'KILL', $uvicorn;
+    waitpid $uvicorn, 0;
+}
+sub restart_uvicorn { $uvicorn = fx_start_uvicorn($python, $up_port) }
+
+# A scripted backend: answers the handshake, then does what the path says.
+my %raw = (
+    # a whole frame, then the process goes away
+    'frame-close' => sub { my $s = shift; print $s "\x81\x02hi"; 1 },
+    # half a frame, then gone: no Close may follow it
+    'mid-frame' => sub { my $s = shift; print $s "\x81\x0ahell"; 1 },
+    # its own Close, then gone at once without waiting for the reply
+    'close-eof' => sub { my $s = shift; print $s "\x88\x06\x03\xe8done"; 1 },
+    # a frame, then a reset instead of a FIN
+    'reset' => sub {
+        my $s = shift;
+        print $s "\x81\x02hi";
+        sleep 0.3;
+        setsockopt($s, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0));
+        1;
+    },
+    # permessage-deflate frames (RSV1) and a 16-bit length: still followed
+    'deflate' => sub {
+        my $s = shift;
+        print $s "\xc1\x03abc", "\x82\x7e\x01\x00", 'x' x 256;
+        1;
+    },
+    # a 70000-byte frame (64-bit length) written in pieces
+    'big' => sub {
+        my $s = shift;
+        print $s "\x82\x7f", pack('Q>', 70000);
+        for (1 .. 7) { print $s 'y' x 10000; sleep 0.02 }
+        1;
+    },
+    # waits for the client's Close, then goes without answering it
+    'client-close' => sub {
+        my $s = shift;
+        my $sel = IO::Select->new($s);
+        my $buf = '';
+        while ($sel->can_read(10)) {
+            sysread($s, $buf, 4096, length $buf) or last;
+            last if $buf =~ /^\x88/;
+        }
+        1;
+    },
+);
+my $raw_pid = fork // die "fork: $!";
+if (!$raw_pid) {
+    my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1',
+        LocalPort => $raw_port, Listen => 16, ReuseAddr => 1)
+        or POSIX::_exit(1);
+    $SIG{CHLD} = 'IGNORE';
+    while (my $s = $l->accept) {
+        if (fork) { close $s; next }
+        binmode $s;
+        $s->autoflush(1);
+        my $head = '';
+        my $sel = IO::Select->new($s);
+        while ($head !~ /\r\n\r\n/ && $sel->can_read(5)) {
+            sysread($s, $head, 4096, length $head) or last;
+        }
+        my ($path) = $head =~ m{^GET /(\S*) };
+        my ($key) = $head =~ /^Sec-WebSocket-Key:\s*(\S+)/mi;
+        POSIX::_exit(0) if !defined $key;   # the readiness probe
+        my $accept = sha1_base64($key . '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
+            . '=';
+        print $s "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n",
+                 "Connection: Upgrade\r\nSec-WebSocket-Accept: $accept\r\n\r\n";
+        sleep 0.2;
+        ($raw{$path} || sub { 1 })->($s);
+        close $s;
+        POSIX::_exit(0);
+    }
+    POSIX::_exit(0);
+}
+END { if ($raw_pid) { kill 'KILL', $raw_pid; waitpid $raw_pid, 0 } }
+for (1 .. 100) {
+    last if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$raw_port");
+    sleep 0.05;
+}
+
+# ---- the server --------------------------------------------------------------
+
+open my $fh, '<', "$t_conf/modules.load" or die "modules.load: $!";
+my $modules = do { local $/; <$fh> };
+close $fh;
+my $user = $> == 0 ? "User nobody\nGroup nogroup\n" : '';
+my $up = "ws://127.0.0.1:$up_port/ws";
+my $rawb = "ws://127.0.0.1:$raw_port";
+open my $out, '>', $conf or die "$conf: $!";
+print $out <<"EOF";
+ServerRoot $dir
+ServerName localhost
+Listen 127.0.0.1:$port
+Listen 127.0.0.1:$idle_port
+PidFile $dir/httpd.pid
+ErrorLog $dir/error_log
+LogLevel info fastexc:debug
+DefaultRuntimeDir $dir
+Mutex file:$dir default
+$user$modules
+LogFormat "%U ws=%{fastexc-sent-ws-code}n reason=\\"%{fastexc-sent-ws-reason}n\\"" fx
+CustomLog $dir/access_log fx
+Timeout 30
+# two generations side by side during a graceful restart
+ServerLimit 8
+MaxRequestWorkers 100
+
+<VirtualHost 127.0.0.1:$port>
+    ProxyPass /on/echo $up/echo upgrade=websocket
+    ProxyPass /off/echo $up/echo upgrade=websocket
+    ProxyPass /on/raise $up/raise upgrade=websocket
+    ProxyPass /off/raise $up/raise upgrade=websocket
+    ProxyPass /on/raw/ $rawb/ upgrade=websocket
+    ProxyPass /off/raw/ $rawb/ upgrade=websocket
+    ProxyPass /custom/raw/ $rawb/ upgrade=websocket
+    ProxyPass /backend-off/raw/ $rawb/ upgrade=websocket
+    <Location /on>
+        FastExcWebSocketTunnelClose On
+    </Location>
+    <Location /custom>
+        FastExcWebSocketTunnelClose backend 4001 "backend custom ✓"
+    </Location>
+    <Location /backend-off>
+        FastExcWebSocketTunnelClose On
+        FastExcWebSocketTunnelClose backend Off
+    </Location>
+</VirtualHost>
+
+<VirtualHost 127.0.0.1:$idle_port>
+    # the tunnel's idle timeout: the larger of the client's and backend's
+    Timeout 2
+    ProxyPass /on/echo $up/echo upgrade=websocket
+    ProxyPass /custom/echo $up/echo upgrade=websocket
+    ProxyPass /off/echo $up/echo upgrade=websocket
+    <Location /on>
+        FastExcWebSocketTunnelClose On
+    </Location>
+    <Location /custom>
+        FastExcWebSocketTunnelClose timeout 4008 "too quiet"
+    </Location>
+</VirtualHost>
+EOF
+close $out;
+
+my $started = `'$httpd' -f '$conf' -k start 2>&1`;
+is($? >> 8, 0, 'httpd started') or diag($started);
+for (1 .. 100) {
+    last if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port");
+    sleep 0.1;
+}
+END { `'$httpd' -f '$conf' -k stop 2>&1` if $conf && -e "$dir/httpd.pid" }
+
+# ---- helpers -----------------------------------------------------------------
+
+sub close_frame {
+    my ($code, $reason) = @_;
+    utf8::encode($reason);
+    return pack('CCn', 0x88, 2 + length $reason, $code) . $reason;
+}
+
+sub open_ws {
+    my ($path, $p) = @_;
+    my ($sock, $res, $rest) = fx_ws_open(hostport => "127.0.0.1:" . ($p || $port),
+                                         path => $path);
+    return ($sock, $res->{status}, $rest);
+}
+
+# Everything the server sends until it closes (or $limit seconds), and when.
+sub read_to_eof {
+    my ($sock, $buf, $limit) = @_;
+    my $start = time;
+    my $sel = IO::Select->new($sock);
+    while ((my $left = $limit - (time - $start)) > 0) {
+        next unless $sel->can_read($left);
+        my $n = sysread($sock, $buf, 65536, length $buf);
+        return ($buf, time - $start) if !$n;
+    }
+    return ($buf, undef);
+}
+
+sub log_text {
+    my $file = shift;
+    open my $in, '<', "$dir/$file" or return '';
+    local $/;
+    return <$in>;
+}
+
+# ---- the backend goes away ---------------------------------------------------
+
+my @ends = (
+    # label, path, what the client sends first, what ends it, expected bytes
+    ['FastAPI killed mid-session: 1011 after the echo', '/on/echo', 'hello',
+     \&kill_uvicorn, "\x81\x05hello" . close_frame(1011, 'Backend went away')],
+    ['without the directive: the same death is a bare TCP close', '/off/echo',
+     'hello', \&kill_uvicorn, "\x81\x05hello"],
+    ['backend exits after a frame: 1011', '/on/raw/frame-close', undef, undef,
+     "\x81\x02hi" . close_frame(1011, 'Backend went away')],
+    ['backend resets the connection: 1011', '/on/raw/reset', undef, undef,
+     "\x81\x02hi" . close_frame(1011, 'Backend went away')],
+    ['RSV1 and 16-bit frames are followed: 1011 after them', '/on/raw/deflate',
+     undef, undef, "\xc1\x03abc\x82\x7e\x01\x00" . ('x' x 256)
+     . close_frame(1011, 'Backend went away')],
+    ['a 70000-byte frame in pieces: 1011 after its last byte', '/on/raw/big',
+     undef, undef, "\x82\x7f" . pack('Q>', 70000) . ('y' x 70000)
+     . close_frame(1011, 'Backend went away')],
+    ['dies in the middle of a frame: no Close can follow', '/on/raw/mid-frame',
+     undef, undef, "\x81\x0ahell"],
+    ['the backend closed first: its Close only', '/on/raw/close-eof', undef,
+     undef, "\x88\x06\x03\xe8done"],
+    ['the client closed first: nothing added', '/on/raw/client-close',
+     "\x88", undef, ''],
+    ['configured code and UTF-8 reason', '/custom/raw/frame-close', undef,
+     undef, "\x81\x02hi" . close_frame(4001, "backend custom \x{2713}")],
+    ['backend Off: a bare TCP close', '/backend-off/raw/frame-close', undef,
+     undef, "\x81\x02hi"],
+    ['without the directive: a bare TCP close', '/off/raw/frame-close', undef,
+     undef, "\x81\x02hi"],
+);
+for my $case (@ends) {
+    my ($label, $path, $send, $end, $want) = @$case;
+    my ($sock, $status, $buf) = open_ws($path);
+    is($status, 101, "$label: 101");
+    if (defined $send) {
+        print $sock $send eq "\x88" ? fx_ws_client_frame(8, pack('n', 1000))
+                                    : fx_ws_client_frame(1, $send);
+        if ($send ne "\x88") {
+            # the echo is back before the end
+            my $frame = fx_ws_read_frame($sock, \$buf);
+            $buf = $frame ? $frame->{raw} . $buf : $buf;
+        }
+    }
+    $end->() if $end;
+    my ($got, $eof) = read_to_eof($sock, $buf, 10);
+    is(unpack('H*', $got), unpack('H*', $want), "$label: bytes");
+    ok(defined $eof, "$label: then the connection closes");
+    restart_uvicorn() if $end && $end == \&kill_uvicorn;
+}
+
+like(log_text('error_log'), qr/FX0028: WebSocket closed with 1011, reason "Backend went away", tunnel ended: the backend went away/,
+     'logged once with the code, reason and why');
+like(log_text('error_log'), qr/FX0030: WebSocket tunnel ended \(the backend went away\) in the middle of a frame/,
+     'a Close that could not be sent is logged too');
+like(log_text('access_log'), qr{^/on/echo ws=1011 reason="Backend went away"$}m,
+     'the access log shows the code and reason (notes)');
+like(log_text('access_log'), qr{^/off/echo ws=- }m,
+     'and nothing for a tunnel without the directive');
+
+# ---- normal ends: byte for byte the same with and without -------------------
+
+my @normal = (
+    ['the backend raises WebSocketException(4003) after accept', 'raise',
+     sub { }],
+    ['the client closes with 1000, the backend answers', 'echo', sub {
+        my $sock = shift;
+        print $sock fx_ws_client_frame(1, 'hello');
+        print $sock fx_ws_client_frame(8, pack('n', 1000) . 'bye');
+    }],
+);
+for my $case (@normal) {
+    my ($label, $what, $client) = @$case;
+    my %got;
+    for my $scope ('on', 'off') {
+        my ($sock, $status, $buf) = open_ws("/$scope/$what");
+        $client->($sock);
+        ($got{$scope}, my $eof) = read_to_eof($sock, $buf, 10);
+        ok(defined $eof, "$label ($scope): the connection closes");
+    }
+    like($got{on}, qr/\x88/, "$label: the backend's Close went through");
+    is(unpack('H*', $got{on}), unpack('H*', $got{off}),
+       "$label: identical bytes with and without the directive");
+}
+
+# ---- idle timeout (Timeout 2 on that virtual host) ---------------------------
+
+for my $case (['On: 1001', '/on/echo', close_frame(1001, 'Idle timeout')],
+              ['configured timeout code', '/custom/echo',
+               close_frame(4008, 'too quiet')],
+              ['without the directive: a bare TCP close', '/off/echo', '']) {
+    my ($label, $path, $close) = @$case;
+    my ($sock, $status, $buf) = open_ws($path, $idle_port);
+    print $sock fx_ws_client_frame(1, 'hello');
+    my ($got, $eof) = read_to_eof($sock, $buf, 10);
+    is(unpack('H*', $got), unpack('H*', "\x81\x05hello" . $close),
+       "idle timeout, $label: bytes");
+    ok(defined $eof && $eof > 1.5 && $eof < 8,
+       "idle timeout, $label: after the 2 s timeout")
+        or diag('closed after ' . ($eof // 'never'));
+}
+
+# ---- graceful restart --------------------------------------------------------
+
+{
+    my ($on, undef, $on_buf) = open_ws('/on/echo');
+    my ($off, undef, $off_buf) = open_ws('/off/echo');
+    for my $s ($on, $off) {
+        print $s fx_ws_client_frame(1, 'before');
+    }
+    my $f = fx_ws_read_frame($on, \$on_buf);
+    is($f && $f->{payload}, 'before', 'restart: the On tunnel echoes');
+    $f = fx_ws_read_frame($off, \$off_buf);
+    is($f && $f->{payload}, 'before', 'restart: the Off tunnel echoes');
+
+    my $o = `'$httpd' -f '$conf' -k graceful 2>&1`;
+    is($? >> 8, 0, 'graceful restart') or diag($o);
+    my ($got, $eof) = read_to_eof($on, $on_buf, 10);
+    is(unpack('H*', $got), unpack('H*', close_frame(1012, 'Service restart')),
+       'restart: the On tunnel gets 1012');
+    ok(defined $eof && $eof < 5, 'restart: promptly, then the connection closes')
+        or diag('closed after ' . ($eof // 'never'));
+
+    # without the directive the old generation keeps the tunnel, as before
+    print $off fx_ws_client_frame(1, 'after');
+    $f = fx_ws_read_frame($off, \$off_buf);
+    is($f && $f->{payload}, 'after', 'restart: the Off tunnel lives on');
+    print $off fx_ws_client_frame(8, pack('n', 1000));
+    $f = fx_ws_read_frame($off, \$off_buf);
+    is($f && $f->{opcode}, 8, 'restart: and closes normally');
+
+    # the new generation tunnels
+    my ($again, $status, $buf);
+    for (1 .. 50) {
+        ($again, $status, $buf) = eval { open_ws('/on/echo') };
+        last if $again;
+        sleep 0.1;
+    }
+    print $again fx_ws_client_frame(1, 'new');
+    $f = fx_ws_read_frame($again, \$buf);
+    is($f && $f->{payload}, 'new', 'restart: a new tunnel works');
+    like(log_text('error_log'), qr/FX0034: graceful restart: closing 1 WebSocket tunnel/,
+         'restart: logged');
+}
+
+done_testing();
