@@ -12,6 +12,8 @@ use Digest::SHA qw(sha1_base64);
 use File::Temp qw(tempdir);
 use IO::Select;
 use IO::Socket::INET;
+use IPC::Open2 qw(open2);
+use JSON::PP ();
 use POSIX ();
 use Socket qw(SOL_SOCKET SO_LINGER);
 use Time::HiRes qw(sleep time);
@@ -136,6 +138,8 @@ $user$modules
 LogFormat "%U ws=%{fastexc-sent-ws-code}n reason=\\"%{fastexc-sent-ws-reason}n\\"" fx
 CustomLog $dir/access_log fx
 Timeout 30
+Protocols h2c http/1.1
+H2WebSockets on
 # two generations side by side during a graceful restart
 ServerLimit 8
 MaxRequestWorkers 100
@@ -320,6 +324,35 @@ for my $case (['On: 1001', '/on/echo', close_frame(1001, 'Idle timeout')],
     ok(defined $eof && $eof > 1.5 && $eof < 8,
        "idle timeout, $label: after the 2 s timeout")
         or diag('closed after ' . ($eof // 'never'));
+}
+
+# ---- HTTP/2 (RFC 8441): the same, on a stream -------------------------------
+
+my $t_dir = Apache::Test::vars('t_dir');
+SKIP: {
+    skip 'python3-h2 missing', 6
+        if system($python, '-c', 'import h2') != 0;
+    for my $case (['backend killed', $port, '/on/echo', \&kill_uvicorn,
+                   close_frame(1011, 'Backend went away')],
+                  ['without the directive, backend killed', $port,
+                   '/off/echo', \&kill_uvicorn, ''],
+                  ['idle timeout', $idle_port, '/on/echo', undef,
+                   close_frame(1001, 'Idle timeout')]) {
+        my ($label, $p, $path, $end, $close) = @$case;
+        my $pid = open2(my $from, my $to, $python, "$t_dir/ws/h2tunnel.py",
+                        '127.0.0.1', $p, $path);
+        my $line = <$from> // '';
+        is($line, "echoed\n", "HTTP/2, $label: the tunnel echoes");
+        $end->() if $end;
+        print $to "go\n";
+        close $to;
+        my $res = eval { JSON::PP->new->decode(<$from> // '') } || {};
+        waitpid $pid, 0;
+        is(($res->{status} // '') . ' ' . ($res->{data} // ''),
+           '200 ' . unpack('H*', "\x81\x05hello" . $close),
+           "HTTP/2, $label: bytes");
+        restart_uvicorn() if $end;
+    }
 }
 
 # ---- graceful restart --------------------------------------------------------

@@ -1,0 +1,79 @@
+"""A WebSocket over HTTP/2 (RFC 8441, extended CONNECT on h2c) that stays
+open, for t/tunnel.t; with Debian's python3-h2.
+
+    h2tunnel.py HOST PORT PATH
+
+Sends a text frame "hello"; once its echo is back, prints "echoed" and
+waits for a line on stdin (the test ends the tunnel meanwhile), then reads
+until the stream ends. Prints one JSON line: {"status": <:status>, "data":
+<hex of every byte the server sent>, "ended": "stream-ended", "reset N",
+"eof" or null}. Bounded: 15 s after the line.
+"""
+import json
+import socket
+import sys
+import time
+
+import h2.config
+import h2.connection
+import h2.events
+
+
+def masked(opcode, payload):
+    mask = b"\x01\x02\x03\x04"
+    return bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + bytes(
+        b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+def main(host, port, path):
+    sock = socket.create_connection((host, int(port)), timeout=10)
+    conn = h2.connection.H2Connection(
+        config=h2.config.H2Configuration(client_side=True))
+    conn.initiate_connection()
+    sock.sendall(conn.data_to_send())
+    out = {"status": None, "data": "", "ended": None}
+    stream = None
+    data = b""
+    echoed = False
+    deadline = time.time() + 15
+    while time.time() < deadline and out["ended"] is None:
+        sock.settimeout(max(0.1, deadline - time.time()))
+        try:
+            chunk = sock.recv(65536)
+        except socket.timeout:
+            break
+        if not chunk:
+            out["ended"] = "eof"
+            break
+        for ev in conn.receive_data(chunk):
+            if isinstance(ev, h2.events.RemoteSettingsChanged) \
+                    and stream is None:
+                stream = conn.get_next_available_stream_id()
+                conn.send_headers(stream, [
+                    (":method", "CONNECT"), (":protocol", "websocket"),
+                    (":scheme", "http"), (":path", path),
+                    (":authority", f"{host}:{port}"),
+                    ("sec-websocket-version", "13")])
+            elif isinstance(ev, h2.events.ResponseReceived):
+                out["status"] = int(dict(ev.headers)[b":status"])
+                conn.send_data(stream, masked(1, b"hello"))
+            elif isinstance(ev, h2.events.DataReceived):
+                data += ev.data
+                conn.acknowledge_received_data(ev.flow_controlled_length,
+                                               ev.stream_id)
+                if not echoed and len(data) >= 7:
+                    echoed = True
+                    print("echoed", flush=True)
+                    sys.stdin.readline()
+                    deadline = time.time() + 15
+            elif isinstance(ev, h2.events.StreamEnded):
+                out["ended"] = "stream-ended"
+            elif isinstance(ev, h2.events.StreamReset):
+                out["ended"] = "reset %d" % ev.error_code
+        sock.sendall(conn.data_to_send())
+    out["data"] = data.hex()
+    print(json.dumps(out), flush=True)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:4])
