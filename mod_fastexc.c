@@ -214,6 +214,7 @@ struct fastexc_tunnel {
     request_rec *r;
     const fastexc_dir_conf *dc;
     apr_socket_t *origin_sock;  /* until the backend is released */
+    apr_pool_t *origin_pool;    /* the backend request's, until released */
     ap_filter_t *origin_in, *origin_out;    /* on the backend connection */
     ap_filter_t *client_in, *client_out;    /* on r->connection */
     fastexc_ws_reader_t down;   /* backend -> client frames */
@@ -1445,6 +1446,7 @@ static apr_status_t fastexc_tunnel_release(void *data)
 {
     fastexc_tunnel_t *t = data;
 
+    t->origin_pool = NULL;
     fastexc_tunnel_register(t, 0);
     if (t->origin_in) {
         ap_remove_input_filter(t->origin_in);
@@ -1458,11 +1460,16 @@ static apr_status_t fastexc_tunnel_release(void *data)
 }
 
 /* r ends: its client connection filters go (the connection may be kept
- * alive when the backend did not upgrade). */
+ * alive when the backend did not upgrade). mod_proxy released the backend
+ * before; if it ever did not, t (in r->pool) is let go of there now. */
 static apr_status_t fastexc_tunnel_done(void *data)
 {
     fastexc_tunnel_t *t = data;
 
+    if (t->origin_pool) {
+        apr_pool_cleanup_kill(t->origin_pool, t, fastexc_tunnel_release);
+        fastexc_tunnel_release(t);
+    }
     if (t->client_in) {
         ap_remove_input_filter(t->client_in);
         t->client_in = NULL;
@@ -1491,6 +1498,7 @@ static int fastexc_proxy_create_req(request_rec *r, request_rec *pr)
     rc = fastexc_req(r, 1);
     if (rc->tunnel) {
         /* a retry on another backend: the earlier one was released */
+        apr_pool_cleanup_kill(r->pool, rc->tunnel, fastexc_tunnel_done);
         fastexc_tunnel_done(rc->tunnel);
     }
     t = apr_pcalloc(r->pool, sizeof(*t));
@@ -1499,6 +1507,7 @@ static int fastexc_proxy_create_req(request_rec *r, request_rec *pr)
     fastexc_ws_tracker_init(&t->down);
     fastexc_ws_tracker_init(&t->up);
     t->origin_sock = ap_get_conn_socket(pr->connection);
+    t->origin_pool = pr->pool;
     t->origin_in = ap_add_input_filter_handle(fastexc_origin_in_handle, t,
                                               NULL, pr->connection);
     t->origin_out = ap_add_output_filter_handle(fastexc_origin_out_handle, t,
@@ -2223,8 +2232,12 @@ static const char *fastexc_cmd_ws_tunnel(cmd_parms *cmd, void *cfg,
     if (err) {
         return err;
     }
-    if (argc == 1 && (strcasecmp(argv[0], "on") == 0
+    if (argc >= 1 && (strcasecmp(argv[0], "on") == 0
                       || strcasecmp(argv[0], "off") == 0)) {
+        if (argc > 1) {
+            return apr_psprintf(cmd->pool, "FastExcWebSocketTunnelClose: %s "
+                                "takes no other argument", argv[0]);
+        }
         dc->tunnel = strcasecmp(argv[0], "on") == 0;
         return NULL;
     }

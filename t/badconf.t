@@ -31,6 +31,10 @@ FastExcWebSocket 4000
 FastExcWebSocketReject http 429
 FastExcWebSocketBackendError 1011 "backend unavailable"
 FastExcWebSocketCloseTimeout 1500ms
+FastExcWebSocketTunnelClose On
+FastExcWebSocketTunnelClose backend 4011 "backend lost ✓"
+FastExcWebSocketTunnelClose timeout 1001
+FastExcWebSocketTunnelClose restart Off
 FastExcFormat problem
 FastExcProblemType https://example.com/probs/out-of-credit
 FastExcLogLevel notice
@@ -41,6 +45,7 @@ FastExcLogLevel notice
     FastExcWebSocket Off
     FastExcWebSocketReject close
     FastExcWebSocketBackendError Off
+    FastExcWebSocketTunnelClose Off
 </Location>
 CONF
 
@@ -114,6 +119,27 @@ my @cases = (
      qr/FastExcWebSocketCloseTimeout: "soon" is not a time/],
     ['close timeout too long', 'FastExcWebSocketCloseTimeout 301',
      qr/FastExcWebSocketCloseTimeout: at most 300 seconds/],
+    ['tunnel close without arguments', 'FastExcWebSocketTunnelClose',
+     qr/FastExcWebSocketTunnelClose: "" is not On, Off, or an end/],
+    ['tunnel close: unknown end', 'FastExcWebSocketTunnelClose crash 1011',
+     qr/FastExcWebSocketTunnelClose: "crash" is not On, Off, or an end \(backend, timeout, restart\)/],
+    ['tunnel close: end without code', 'FastExcWebSocketTunnelClose backend',
+     qr/FastExcWebSocketTunnelClose: "backend" is not On, Off, or an end/],
+    ['tunnel close: code not sendable', 'FastExcWebSocketTunnelClose backend 1006',
+     qr/FastExcWebSocketTunnelClose: close code 1006/],
+    ['tunnel close: not a code', 'FastExcWebSocketTunnelClose timeout soon',
+     qr/FastExcWebSocketTunnelClose: "soon" is not a close code/],
+    ['tunnel close: reason too long',
+     'FastExcWebSocketTunnelClose restart 1012 ' . ('r' x 124),
+     qr/FastExcWebSocketTunnelClose: the reason is 124 bytes; a close reason is at most 123/],
+    ['tunnel close: reason not UTF-8',
+     "FastExcWebSocketTunnelClose restart 1012 \"caf\xe9\"",
+     qr/FastExcWebSocketTunnelClose: the reason is not valid UTF-8/],
+    ['tunnel close: Off takes nothing more',
+     'FastExcWebSocketTunnelClose backend Off now',
+     qr/FastExcWebSocketTunnelClose: backend Off takes no other argument/],
+    ['tunnel close: On takes nothing more', 'FastExcWebSocketTunnelClose On 1011',
+     qr/FastExcWebSocketTunnelClose: On takes no other argument/],
     ['unknown log level', 'FastExcLogLevel loud',
      qr/FastExcLogLevel: "loud" is not a level/],
     ['unknown format', 'FastExcFormat xml',
