@@ -133,7 +133,7 @@ bench-smoke: build
 
 run: deps
 	@$(MAKE) --no-print-directory build
-	@HTTPD="$(HTTPD)" PORT="$(DEMO_PORT)" sh scripts/demo.sh start
+	@HTTPD="$(HTTPD)" PORT="$(DEMO_PORT)" PYTHON="$(PYTHON)" sh scripts/demo.sh start
 
 stop:
 	@HTTPD="$(HTTPD)" PORT="$(DEMO_PORT)" sh scripts/demo.sh stop

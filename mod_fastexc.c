@@ -49,6 +49,16 @@
  *   FastExcWebSocketCloseTimeout <time>
  *       How long to wait for the client's Close after ours (default 5s).
  *
+ *   FastExcWebSocketTunnelClose On|Off
+ *   FastExcWebSocketTunnelClose backend|timeout|restart <code> [<reason>]
+ *   FastExcWebSocketTunnelClose backend|timeout|restart Off
+ *       When a WebSocket tunnel proxied by mod_proxy_http ends abnormally,
+ *       send the client a Close instead of a bare TCP close (1006): the
+ *       backend went away (default 1011), the tunnel's idle timeout (1001),
+ *       a graceful restart (1012). Only at a frame boundary, never after a
+ *       Close went either way. Naming an end turns the scope On. Default
+ *       Off.
+ *
  *   FastExcFormat fastapi|problem
  *       fastapi (default): {"detail": ...}. problem: RFC 9457 Problem
  *       Details, application/problem+json, for every exception of the scope.

@@ -5,10 +5,15 @@ set -eu
 : "${APXS:=apxs}"
 : "${HTTPD:=$($APXS -q SBINDIR)/$($APXS -q TARGET)}"
 : "${PORT:=8080}"
+: "${PYTHON:=/usr/bin/python3}"
 top=$(pwd)
 root="${TMPDIR:-/tmp}/fastexc-demo-$PORT"
 
 stop() {
+    if [ -f "$root/uvicorn.pid" ]; then
+        kill "$(cat "$root/uvicorn.pid")" 2>/dev/null || true
+        rm -f "$root/uvicorn.pid"
+    fi
     if [ -f "$root/httpd.pid" ]; then
         "$HTTPD" -f "$root/httpd.conf" -k stop 2>/dev/null || true
         i=0
@@ -42,7 +47,13 @@ user=""
 [ "$(id -u)" -eq 0 ] && user="User nobody
 Group nogroup"
 libexec=$($APXS -q LIBEXECDIR)
+# the WebSocket backend of the tunnel demo: FastAPI's echo on a free port
+WSPORT=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$PYTHON" -m uvicorn --app-dir "$top/t/fastapi" --host 127.0.0.1 \
+    --port "$WSPORT" --log-level warning app:app >"$root/uvicorn.log" 2>&1 &
+echo $! > "$root/uvicorn.pid"
 sed -e "s|@ROOT@|$root|g" -e "s|@PORT@|$PORT|g" -e "s|@LIBEXEC@|$libexec|g" \
+    -e "s|@WSPORT@|$WSPORT|g" \
     -e "s|@MODULE@|$root/modules/mod_fastexc.so|g" \
     -e "s|@HELPER@|$root/modules/.libs/mod_fastexc_test.so|g" \
     "$top/conf/demo.conf.in" | awk -v u="$user" '{ if ($0 == "@USER@") print u; else print }' \
@@ -83,6 +94,9 @@ Try (every answer is byte for byte what FastAPI's HTTPException sends):
   curl -i --http2-prior-knowledge $u/teapot # the same over h2c
   /usr/bin/python3 -m websockets ws://127.0.0.1:$PORT/ws/chat          # Close 1008 + reason
   /usr/bin/python3 -m websockets ws://127.0.0.1:$PORT/ws/backend       # backend down: 1013
+  /usr/bin/python3 -m websockets ws://127.0.0.1:$PORT/ws/tunnel        # an echo session; then:
+       # wait 20 s: Close 1001 | kill \$(cat $root/uvicorn.pid): Close 1011
+       # $HTTPD -f $root/httpd.conf -k graceful: Close 1012
   curl -i -H 'Upgrade: websocket' -H 'Connection: Upgrade' \\
        -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \\
        $u/ws/uvicorn-style                  # FastExcWebSocketReject http: 403 JSON
