@@ -1458,12 +1458,16 @@ static apr_status_t fastexc_tunnel_release(void *data)
 
     t->origin_pool = NULL;
     fastexc_tunnel_register(t, 0);
+    /* a removed filter stays reachable from a chain built while it was
+     * in place: it must then pass through */
     if (t->origin_in) {
         ap_remove_input_filter(t->origin_in);
+        t->origin_in->ctx = NULL;
         t->origin_in = NULL;
     }
     if (t->origin_out) {
         ap_remove_output_filter(t->origin_out);
+        t->origin_out->ctx = NULL;
         t->origin_out = NULL;
     }
     return APR_SUCCESS;
@@ -1482,10 +1486,12 @@ static apr_status_t fastexc_tunnel_done(void *data)
     }
     if (t->client_in) {
         ap_remove_input_filter(t->client_in);
+        t->client_in->ctx = NULL;
         t->client_in = NULL;
     }
     if (t->client_out) {
         ap_remove_output_filter(t->client_out);
+        t->client_out->ctx = NULL;
         t->client_out = NULL;
     }
     return APR_SUCCESS;
@@ -1562,7 +1568,7 @@ static apr_status_t fastexc_origin_in_filter(ap_filter_t *f,
     int data = 0;
 
     /* headers are read by lines; only the tunnel reads bytes after 101 */
-    if (mode != AP_MODE_READBYTES
+    if (!t || mode != AP_MODE_READBYTES
         || t->r->status != HTTP_SWITCHING_PROTOCOLS || t->decided) {
         return rv;
     }
@@ -1609,7 +1615,7 @@ static apr_status_t fastexc_origin_out_filter(ap_filter_t *f,
     fastexc_tunnel_t *t = f->ctx;
     apr_status_t rv = ap_pass_brigade(f->next, bb);
 
-    if (rv != APR_SUCCESS && t->started) {
+    if (rv != APR_SUCCESS && t && t->started) {
         t->origin_ended = 1;    /* writing to the backend failed */
     }
     return rv;
@@ -1626,7 +1632,7 @@ static apr_status_t fastexc_client_in_filter(ap_filter_t *f,
     apr_bucket *e;
 
     /* before the 101 these are HTTP bytes; after, only frames */
-    if (t->r->status != HTTP_SWITCHING_PROTOCOLS
+    if (!t || t->r->status != HTTP_SWITCHING_PROTOCOLS
         || mode != AP_MODE_READBYTES) {
         return rv;
     }
@@ -1669,6 +1675,7 @@ static void fastexc_tunnel_unhook(fastexc_tunnel_t *t, ap_filter_t *f)
     request_rec *r = t->r;
 
     ap_remove_output_filter(f);
+    f->ctx = NULL;
     if (r->output_filters == f) {
         r->output_filters = f->next;
     }
@@ -1687,6 +1694,9 @@ static apr_status_t fastexc_client_out_filter(ap_filter_t *f,
     apr_bucket *e, *eos = NULL;
     apr_status_t rv;
 
+    if (!t) {
+        return ap_pass_brigade(f->next, bb);
+    }
     for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
          e = APR_BUCKET_NEXT(e)) {
         const char *data;

@@ -148,6 +148,7 @@ MaxRequestWorkers 100
     ProxyPass /on/echo $up/echo upgrade=websocket
     ProxyPass /off/echo $up/echo upgrade=websocket
     ProxyPass /on/raise $up/raise upgrade=websocket
+    ProxyPass /on/reject $up/reject upgrade=websocket
     ProxyPass /off/raise $up/raise upgrade=websocket
     ProxyPass /on/raw/ $rawb/ upgrade=websocket
     ProxyPass /off/raw/ $rawb/ upgrade=websocket
@@ -283,6 +284,24 @@ like(log_text('access_log'), qr{^/on/echo ws=1011 reason="Backend went away"$}m,
      'the access log shows the code and reason (notes)');
 like(log_text('access_log'), qr{^/off/echo ws=- }m,
      'and nothing for a tunnel without the directive');
+
+# ---- an upgrade the backend refuses: the connection goes on ------------------
+
+{
+    # a request pipelined behind the refused upgrade is read through the
+    # connection after the watched request ended
+    my $sock = fx_connect("127.0.0.1:$port");
+    print $sock "GET /on/reject HTTP/1.1\r\nHost: localhost\r\n",
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
+        "Sec-WebSocket-Version: 13\r\n\r\n",
+        "GET /nothing HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    my $first = fx_read_response($sock);
+    my $second = fx_read_response($sock);
+    is($first->{status}, 403, "a refused upgrade: the backend's 403 passes");
+    is($second && $second->{status}, 404,
+       'a pipelined request after it: answered on the same connection');
+}
 
 # ---- normal ends: byte for byte the same with and without -------------------
 
