@@ -1450,6 +1450,22 @@ static void fastexc_tunnel_end(fastexc_tunnel_t *t, int event)
                                     why[event]));
 }
 
+/* Take one of t's filters out. A removed filter stays reachable from a
+ * chain built while it was in place: without its ctx it passes through. */
+static void fastexc_tunnel_drop(ap_filter_t **f, int input)
+{
+    if (*f) {
+        if (input) {
+            ap_remove_input_filter(*f);
+        }
+        else {
+            ap_remove_output_filter(*f);
+        }
+        (*f)->ctx = NULL;
+        *f = NULL;
+    }
+}
+
 /* The backend connection is released (its request pool goes first, while
  * its socket is still open): let go of it. */
 static apr_status_t fastexc_tunnel_release(void *data)
@@ -1458,18 +1474,8 @@ static apr_status_t fastexc_tunnel_release(void *data)
 
     t->origin_pool = NULL;
     fastexc_tunnel_register(t, 0);
-    /* a removed filter stays reachable from a chain built while it was
-     * in place: it must then pass through */
-    if (t->origin_in) {
-        ap_remove_input_filter(t->origin_in);
-        t->origin_in->ctx = NULL;
-        t->origin_in = NULL;
-    }
-    if (t->origin_out) {
-        ap_remove_output_filter(t->origin_out);
-        t->origin_out->ctx = NULL;
-        t->origin_out = NULL;
-    }
+    fastexc_tunnel_drop(&t->origin_in, 1);
+    fastexc_tunnel_drop(&t->origin_out, 0);
     return APR_SUCCESS;
 }
 
@@ -1484,16 +1490,8 @@ static apr_status_t fastexc_tunnel_done(void *data)
         apr_pool_cleanup_kill(t->origin_pool, t, fastexc_tunnel_release);
         fastexc_tunnel_release(t);
     }
-    if (t->client_in) {
-        ap_remove_input_filter(t->client_in);
-        t->client_in->ctx = NULL;
-        t->client_in = NULL;
-    }
-    if (t->client_out) {
-        ap_remove_output_filter(t->client_out);
-        t->client_out->ctx = NULL;
-        t->client_out = NULL;
-    }
+    fastexc_tunnel_drop(&t->client_in, 1);
+    fastexc_tunnel_drop(&t->client_out, 0);
     return APR_SUCCESS;
 }
 
@@ -1621,6 +1619,28 @@ static apr_status_t fastexc_origin_out_filter(ap_filter_t *f,
     return rv;
 }
 
+/* Feed one bucket's frame bytes to a tracker: a payload it may pass over is
+ * never read (nor morphed); only buckets holding frame headers are. */
+static void fastexc_tunnel_follow(fastexc_ws_reader_t *rd, apr_bucket *e)
+{
+    const char *data;
+    apr_size_t len;
+
+    if (APR_BUCKET_IS_METADATA(e) || rd->state != FASTEXC_WS_MORE) {
+        return;
+    }
+    if (e->length != (apr_size_t)-1
+        && fastexc_ws_reader_skippable(rd) >= e->length) {
+        fastexc_ws_reader_skip(rd, e->length);
+        return;
+    }
+    if (apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ) != APR_SUCCESS) {
+        rd->state = FASTEXC_WS_INVALID;     /* can no longer follow */
+        return;
+    }
+    fastexc_ws_reader_feed(rd, (const unsigned char *)data, len);
+}
+
 static apr_status_t fastexc_client_in_filter(ap_filter_t *f,
                                              apr_bucket_brigade *bb,
                                              ap_input_mode_t mode,
@@ -1644,26 +1664,11 @@ static apr_status_t fastexc_client_in_filter(ap_filter_t *f,
     }
     for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb)
          && t->up.state == FASTEXC_WS_MORE; e = APR_BUCKET_NEXT(e)) {
-        const char *data;
-        apr_size_t len;
         if (APR_BUCKET_IS_EOS(e)) {
             t->client_gone = 1;
             break;
         }
-        if (APR_BUCKET_IS_METADATA(e)) {
-            continue;
-        }
-        if (e->length != (apr_size_t)-1
-            && fastexc_ws_reader_skippable(&t->up) >= e->length) {
-            fastexc_ws_reader_skip(&t->up, e->length);
-            continue;
-        }
-        if (apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ)
-            != APR_SUCCESS) {
-            t->up.state = FASTEXC_WS_INVALID;
-            break;
-        }
-        fastexc_ws_reader_feed(&t->up, (const unsigned char *)data, len);
+        fastexc_tunnel_follow(&t->up, e);
     }
     return rv;
 }
@@ -1674,15 +1679,13 @@ static void fastexc_tunnel_unhook(fastexc_tunnel_t *t, ap_filter_t *f)
 {
     request_rec *r = t->r;
 
-    ap_remove_output_filter(f);
-    f->ctx = NULL;
+    fastexc_tunnel_drop(&t->client_out, 0);
     if (r->output_filters == f) {
         r->output_filters = f->next;
     }
     if (r->proto_output_filters == f) {
         r->proto_output_filters = f->next;
     }
-    t->client_out = NULL;
 }
 
 /* Follows what goes to the client after the 101; at the EOS that ends r,
@@ -1699,8 +1702,6 @@ static apr_status_t fastexc_client_out_filter(ap_filter_t *f,
     }
     for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
          e = APR_BUCKET_NEXT(e)) {
-        const char *data;
-        apr_size_t len;
         if (AP_BUCKET_IS_EOR(e)) {
             /* r (and t) may be gone once this passes */
             fastexc_tunnel_unhook(t, f);
@@ -1710,20 +1711,7 @@ static apr_status_t fastexc_client_out_filter(ap_filter_t *f,
             eos = e;
             break;
         }
-        if (APR_BUCKET_IS_METADATA(e) || t->down.state != FASTEXC_WS_MORE) {
-            continue;
-        }
-        if (e->length != (apr_size_t)-1
-            && fastexc_ws_reader_skippable(&t->down) >= e->length) {
-            fastexc_ws_reader_skip(&t->down, e->length);
-            continue;
-        }
-        if (apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ)
-            != APR_SUCCESS) {
-            t->down.state = FASTEXC_WS_INVALID;
-            continue;
-        }
-        fastexc_ws_reader_feed(&t->down, (const unsigned char *)data, len);
+        fastexc_tunnel_follow(&t->down, e);
     }
     if (eos) {
         /* the tunnel is over: what comes first goes first, then ours */

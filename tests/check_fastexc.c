@@ -715,23 +715,34 @@ static apr_size_t build(unsigned char *out, int which)
     return 0;
 }
 
+/* Feed buf to a reader chunk bytes at a time; its last state. */
+static fastexc_ws_state_e feed_chunks(fastexc_ws_reader_t *rd,
+                                      const unsigned char *buf, apr_size_t n,
+                                      apr_size_t chunk)
+{
+    fastexc_ws_state_e st = rd->state;
+    apr_size_t off;
+
+    for (off = 0; off < n; off += chunk) {
+        st = fastexc_ws_reader_feed(rd, buf + off,
+                                    n - off < chunk ? n - off : chunk);
+    }
+    return st;
+}
+
 START_TEST(test_ws_reader)
 {
     unsigned char buf[2048];
-    apr_size_t n = 0, off;
+    apr_size_t n = 0;
     fastexc_ws_reader_t rd;
-    fastexc_ws_state_e st = FASTEXC_WS_MORE;
+    fastexc_ws_state_e st;
     int k;
 
     for (k = 0; k < 3 && reader_cases[_i].frames[k] >= 0; k++) {
         n += build(buf + n, reader_cases[_i].frames[k]);
     }
     fastexc_ws_reader_init(&rd);
-    for (off = 0; off < n; off += reader_cases[_i].chunk) {
-        apr_size_t len = n - off < reader_cases[_i].chunk
-                       ? n - off : reader_cases[_i].chunk;
-        st = fastexc_ws_reader_feed(&rd, buf + off, len);
-    }
+    st = feed_chunks(&rd, buf, n, reader_cases[_i].chunk);
     ck_assert_msg(st == reader_cases[_i].state, "%s: state %d",
                   reader_cases[_i].label, st);
     ck_assert_int_eq(rd.close_code, reader_cases[_i].code);
@@ -820,9 +831,9 @@ static apr_size_t tracker_build(unsigned char *out, int which)
 START_TEST(test_ws_tracker)
 {
     unsigned char buf[2048];
-    apr_size_t n = 0, off;
+    apr_size_t n = 0;
     fastexc_ws_reader_t rd;
-    fastexc_ws_state_e st = FASTEXC_WS_MORE;
+    fastexc_ws_state_e st;
     int k;
 
     for (k = 0; k < 4 && tracker_cases[_i].frames[k] >= 0; k++) {
@@ -830,11 +841,7 @@ START_TEST(test_ws_tracker)
     }
     fastexc_ws_tracker_init(&rd);
     ck_assert_int_eq(fastexc_ws_reader_at_boundary(&rd), 1);
-    for (off = 0; off < n; off += tracker_cases[_i].chunk) {
-        apr_size_t len = n - off < tracker_cases[_i].chunk
-                       ? n - off : tracker_cases[_i].chunk;
-        st = fastexc_ws_reader_feed(&rd, buf + off, len);
-    }
+    st = feed_chunks(&rd, buf, n, tracker_cases[_i].chunk);
     ck_assert_msg(st == tracker_cases[_i].state, "%s: state %d",
                   tracker_cases[_i].label, st);
     ck_assert_msg(fastexc_ws_reader_at_boundary(&rd)

@@ -14,9 +14,9 @@ import socket
 import sys
 import time
 
-import h2.config
-import h2.connection
 import h2.events
+
+from h2ws import connect, open_websocket
 
 
 def masked(opcode, payload):
@@ -26,11 +26,7 @@ def masked(opcode, payload):
 
 
 def main(host, port, path):
-    sock = socket.create_connection((host, int(port)), timeout=10)
-    conn = h2.connection.H2Connection(
-        config=h2.config.H2Configuration(client_side=True))
-    conn.initiate_connection()
-    sock.sendall(conn.data_to_send())
+    sock, conn = connect(host, port)
     out = {"status": None, "data": "", "ended": None}
     stream = None
     data = b""
@@ -48,12 +44,7 @@ def main(host, port, path):
         for ev in conn.receive_data(chunk):
             if isinstance(ev, h2.events.RemoteSettingsChanged) \
                     and stream is None:
-                stream = conn.get_next_available_stream_id()
-                conn.send_headers(stream, [
-                    (":method", "CONNECT"), (":protocol", "websocket"),
-                    (":scheme", "http"), (":path", path),
-                    (":authority", f"{host}:{port}"),
-                    ("sec-websocket-version", "13")])
+                stream = open_websocket(conn, host, port, path)
             elif isinstance(ev, h2.events.ResponseReceived):
                 out["status"] = int(dict(ev.headers)[b":status"])
                 conn.send_data(stream, masked(1, b"hello"))

@@ -8,23 +8,18 @@ Prints one JSON line: {"settings": <ENABLE_CONNECT_PROTOCOL seen>,
 "ended": <the stream ended after our Close reply>}. Bounded: 10 s.
 """
 import json
-import socket
 import sys
 import time
 
-import h2.config
-import h2.connection
 import h2.events
 import h2.settings
+
+from h2ws import connect, open_websocket
 
 
 def main(host, port, path):
     out = {"settings": False, "status": None, "frame": "", "ended": False}
-    sock = socket.create_connection((host, int(port)), timeout=10)
-    conn = h2.connection.H2Connection(
-        config=h2.config.H2Configuration(client_side=True))
-    conn.initiate_connection()
-    sock.sendall(conn.data_to_send())
+    sock, conn = connect(host, port)
     deadline = time.time() + 10
     stream = None
     data = b""
@@ -38,12 +33,7 @@ def main(host, port, path):
                 code = h2.settings.SettingCodes.ENABLE_CONNECT_PROTOCOL
                 if code in ev.changed_settings and stream is None:
                     out["settings"] = ev.changed_settings[code].new_value == 1
-                    stream = conn.get_next_available_stream_id()
-                    conn.send_headers(stream, [
-                        (":method", "CONNECT"), (":protocol", "websocket"),
-                        (":scheme", "http"), (":path", path),
-                        (":authority", f"{host}:{port}"),
-                        ("sec-websocket-version", "13")])
+                    stream = open_websocket(conn, host, port, path)
             elif isinstance(ev, h2.events.ResponseReceived):
                 out["status"] = int(dict(ev.headers)[b":status"])
             elif isinstance(ev, h2.events.DataReceived):
