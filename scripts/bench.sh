@@ -11,6 +11,9 @@
 #   static-floor     a 22-byte static file (200): httpd's cheapest response
 #   nginx            nginx `return 404 '...'`
 #   fastapi          FastAPI/uvicorn raising HTTPException(404)
+# and, for FastExcWebSocketTunnelClose, a large echo transfer through a
+# proxied WebSocket tunnel with and without it (bench/wsxfer.c against the
+# bench/wsecho.c backend; the backend directly for reference).
 set -euo pipefail
 
 : "${APXS:=apxs}"
@@ -21,10 +24,12 @@ top=$(pwd)
 
 if [ "$SMOKE" = 1 ]; then
     ROUNDS=1; DURATION=1; CG_REQUESTS=50; RSS_REQUESTS=20000; WS_SECONDS=1
+    XFER_MIB=8
     out_dir=$(mktemp -d "${TMPDIR:-/tmp}/fastexc-bench-out.XXXXXX")
 else
     ROUNDS=${BENCH_ROUNDS:-5}; DURATION=${BENCH_DURATION:-4}
     CG_REQUESTS=500; RSS_REQUESTS=1000000; WS_SECONDS=4
+    XFER_MIB=256    # per connection, 4 connections: ~3 s through httpd here
     out_dir="$top/bench"
 fi
 CONNS=16
@@ -65,12 +70,18 @@ cp "$top/.libs/mod_fastexc.so" "$work/modules/"
 cp "$top/c-modules/fastexc_test/mod_fastexc_test.c" "$work/modules/"
 (cd "$work/modules" && $APXS -c -I "$top/include" mod_fastexc_test.c >/dev/null 2>&1)
 cc -O2 -o "$work/wsload" "$top/bench/wsload.c" -lpthread
+cc -O2 -o "$work/wsxfer" "$top/bench/wsxfer.c" -lpthread
+# shellcheck disable=SC2046
+cc -O2 -o "$work/wsecho" "$top/bench/wsecho.c" \
+    $(apr-1-config --cflags --cppflags --includes) $(apu-1-config --includes) \
+    $(apu-1-config --link-ld --libs) $(apr-1-config --link-ld --libs) -lpthread
 printf '{"detail":"Not Found"}' > "$work/htdocs/static.json"
 chmod -R a+rX "$work"
 
 P_HTTPD=$(free_port); P_PASS_ON=$(free_port); P_PASS_OFF=$(free_port)
 P_NGINX=$(free_port)
 P_FASTAPI=$(free_port); P_CG=$(free_port)
+P_TUNNEL=$(free_port); P_WSECHO=$(free_port)
 
 # One httpd for the mod_fastexc peers and httpd's own (main); two more for
 # the pass-through comparison that differ only by mod_fastexc's LoadModule
@@ -270,6 +281,46 @@ CEILING=$(for round in $(seq "$ROUNDS"); do
 done | tr '\n' ' ' | median)
 echo "bench: new-connection exceptions $CEILING req/s"
 
+# ---- WebSocket tunnel throughput, FastExcWebSocketTunnelClose on/off ----
+# Its own httpd (mod_proxy loaded only here); the same backend for both
+# locations, which differ only by the directive.
+"$work/wsecho" "$P_WSECHO" &
+pids+=($!)
+{
+    httpd_preamble tunnel "$P_TUNNEL"
+    cat <<EOF
+LoadModule proxy_module $libexec/mod_proxy.so
+LoadModule proxy_http_module $libexec/mod_proxy_http.so
+LoadModule fastexc_module $work/modules/mod_fastexc.so
+StartServers 2
+ServerLimit 2
+ThreadsPerChild 32
+MaxRequestWorkers 64
+ProxyPass /tunnel-on ws://127.0.0.1:$P_WSECHO/ upgrade=websocket
+ProxyPass /tunnel-off ws://127.0.0.1:$P_WSECHO/ upgrade=websocket
+<Location /tunnel-on>
+    FastExcWebSocketTunnelClose On
+</Location>
+EOF
+} > "$work/httpd-tunnel.conf"
+"$HTTPD" -f "$work/httpd-tunnel.conf" -k start
+wait_port "$P_TUNNEL"
+declare -A XFER
+for round in $(seq "$ROUNDS"); do
+    for w in "tunnel-on|$P_TUNNEL|/tunnel-on" "tunnel-off|$P_TUNNEL|/tunnel-off" \
+             "direct|$P_WSECHO|/"; do
+        IFS='|' read -r name port path <<< "$w"
+        r=$("$work/wsxfer" 127.0.0.1 "$port" "$path" 4 "$XFER_MIB" 64 \
+            | sed -E 's/.*rate=([0-9.]+).*/\1/')
+        XFER[$name]="${XFER[$name]:-} $r"
+        echo "bench: round $round/$ROUNDS $name $r MiB/s"
+    done
+done
+"$HTTPD" -f "$work/httpd-tunnel.conf" -k stop
+X_ON=$(echo "${XFER[tunnel-on]}" | median)
+X_OFF=$(echo "${XFER[tunnel-off]}" | median)
+X_DIRECT=$(echo "${XFER[direct]}" | median)
+
 # ---- memory: RSS of the httpd processes around many exceptions ----
 read -r _ rss_before <<< "$(rss_kib main)"
 seconds=$(awk -v n="$RSS_REQUESTS" -v r="${MED[fastexc-raise]}" \
@@ -295,6 +346,7 @@ PASS_IR=$(pct "${IR[pass-loaded]}" "${IR[pass-unloaded]}")
 PASS_RPS_LOSS=$(awk -v a="${MED[pass-loaded]}" -v b="${MED[pass-unloaded]}" 'BEGIN { print (b - a) / b * 100 }')
 PASS_IR_GAIN=$(awk -v a="${IR[pass-loaded]}" -v b="${IR[pass-unloaded]}" 'BEGIN { print (a - b) / b * 100 }')
 RSS_GROWTH_KIB=$(( rss_after - rss_before ))
+R_TUNNEL=$(ratio "$X_ON" "$X_OFF")
 
 {
 echo "# mod_fastexc benchmark"
@@ -324,6 +376,12 @@ printf '| mod_fastexc (101 + Close) | %.0f |\n' "$WS_FASTEXC"
 printf '| FastAPI/uvicorn (accept, then WebSocketException) | %.0f |\n' "$WS_FASTAPI"
 printf '| reference: FastExcRaise 404 on a new connection each time (wrk, Connection: close) | %.0f |\n' "$CEILING"
 echo
+echo "| WebSocket tunnel, echo of 4 x $XFER_MIB MiB in 64 KiB binary frames (bench/wsxfer.c, bench/wsecho.c) | MiB/s echoed | vs without |"
+echo "| --- | ---: | ---: |"
+printf '| through httpd, FastExcWebSocketTunnelClose On | %.1f | %s |\n' "$X_ON" "$R_TUNNEL"
+printf '| through httpd, without it | %.1f | 1.00 |\n' "$X_OFF"
+printf '| reference: the backend directly | %.1f | %s |\n' "$X_DIRECT" "$(ratio "$X_DIRECT" "$X_OFF")"
+echo
 echo "Memory: RSS of all httpd processes ${rss_before} KiB before, ${rss_after} KiB after $done_requests exception requests ($RSS_GROWTH_KIB KiB)."
 echo
 echo "## Targets"
@@ -336,6 +394,7 @@ echo "| pass-through <= 1% requests/s | $PASS_RPS | $(check "$PASS_RPS_LOSS" 1 '
 echo "| pass-through <= 0.5% instructions/request | $PASS_IR | $(check "$PASS_IR_GAIN" 0.5 '<=') |"
 echo "| >= 4x FastAPI on HTTP exceptions | ${R_FASTAPI}x | $(check "$R_FASTAPI" 4 '>=') |"
 echo "| >= 4x FastAPI on WebSocket rejects | ${R_WS}x | $(check "$R_WS" 4 '>=') |"
+echo "| tunnel throughput with FastExcWebSocketTunnelClose >= 0.97x without | ${R_TUNNEL}x | $(check "$R_TUNNEL" 0.97 '>=') |"
 echo "| RSS growth < 2 MiB over a million requests | $RSS_GROWTH_KIB KiB over $done_requests | $(check "$RSS_GROWTH_KIB" 2047 '<=') |"
 } > "$out_dir/results.md"
 
