@@ -1574,20 +1574,12 @@ static apr_status_t fastexc_origin_in_filter(ap_filter_t *f,
         fastexc_tunnel_start(t);
     }
     if (rv == APR_SUCCESS) {
-        apr_bucket *e;
-        int eos = 0;
-        for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
-             e = APR_BUCKET_NEXT(e)) {
-            if (APR_BUCKET_IS_EOS(e)) {
-                eos = 1;
-            }
-            else if (!APR_BUCKET_IS_METADATA(e)) {
-                data = 1;
-            }
-        }
-        if (!eos) {
+        /* an EOS ends what a read returns (core's, mod_ssl's) */
+        if (APR_BRIGADE_EMPTY(bb)
+            || !APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(bb))) {
             return rv;
         }
+        data = APR_BRIGADE_FIRST(bb) != APR_BRIGADE_LAST(bb);
     }
     else if (APR_STATUS_IS_EAGAIN(rv)) {
         return rv;
@@ -1629,9 +1621,7 @@ static void fastexc_tunnel_follow(fastexc_ws_reader_t *rd, apr_bucket *e)
     if (APR_BUCKET_IS_METADATA(e) || rd->state != FASTEXC_WS_MORE) {
         return;
     }
-    if (e->length != (apr_size_t)-1
-        && fastexc_ws_reader_skippable(rd) >= e->length) {
-        fastexc_ws_reader_skip(rd, e->length);
+    if (e->length != (apr_size_t)-1 && fastexc_ws_reader_skip(rd, e->length)) {
         return;
     }
     if (apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ) != APR_SUCCESS) {

@@ -70,10 +70,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         }
         prev = tst;
         skip = fastexc_ws_reader_skippable(&tr);
-        if (skip >= n && (data[off] & 1)) {
-            fastexc_ws_reader_skip(&tr, n);
-        }
-        else {
+        if (!(data[off] & 1) || !fastexc_ws_reader_skip(&tr, n)) {
+            if (skip >= n && (data[off] & 1)) {
+                abort();    /* skippable bytes were refused */
+            }
             tst = fastexc_ws_reader_feed(&tr, data + off, n);
         }
         if ((prev != FASTEXC_WS_MORE && tst != prev)

@@ -77,8 +77,9 @@ int fastexc_ws_reader_at_boundary(const fastexc_ws_reader_t *rd);
  *  the current data frame's payload (0 in a header or a Close). */
 apr_uint64_t fastexc_ws_reader_skippable(const fastexc_ws_reader_t *rd);
 
-/** Pass over n <= fastexc_ws_reader_skippable() payload bytes unread. */
-void fastexc_ws_reader_skip(fastexc_ws_reader_t *rd, apr_uint64_t n);
+/** Pass over n payload bytes unread if n <= fastexc_ws_reader_skippable():
+ *  returns 1; else 0, nothing changes, and the bytes are to be fed. */
+int fastexc_ws_reader_skip(fastexc_ws_reader_t *rd, apr_uint64_t n);
 
 /** Feed len bytes; returns the reader's state. Once CLOSED or INVALID, the
  *  state stays. */

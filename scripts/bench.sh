@@ -305,6 +305,10 @@ EOF
 } > "$work/httpd-tunnel.conf"
 "$HTTPD" -f "$work/httpd-tunnel.conf" -k start
 wait_port "$P_TUNNEL"
+# warm-up: both children, both locations, the backend's threads
+for path in /tunnel-on /tunnel-off; do
+    "$work/wsxfer" 127.0.0.1 "$P_TUNNEL" "$path" 4 8 64 >/dev/null
+done
 declare -A XFER
 for round in $(seq "$ROUNDS"); do
     for w in "tunnel-on|$P_TUNNEL|/tunnel-on" "tunnel-off|$P_TUNNEL|/tunnel-off" \

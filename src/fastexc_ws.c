@@ -102,16 +102,17 @@ apr_uint64_t fastexc_ws_reader_skippable(const fastexc_ws_reader_t *rd)
             && rd->opcode != 8) ? rd->skip : 0;
 }
 
-void fastexc_ws_reader_skip(fastexc_ws_reader_t *rd, apr_uint64_t n)
+int fastexc_ws_reader_skip(fastexc_ws_reader_t *rd, apr_uint64_t n)
 {
     if (n > fastexc_ws_reader_skippable(rd)) {
-        return;
+        return 0;
     }
     rd->skip -= n;
     if (rd->skip == 0) {
         rd->opcode = -1;
         rd->head_len = 0;
     }
+    return 1;
 }
 
 /* Size of the frame header in head so far, once its first two bytes are

@@ -864,11 +864,11 @@ START_TEST(test_ws_tracker_skip)
     fastexc_ws_reader_feed(&rd, head, sizeof(head));
     ck_assert(fastexc_ws_reader_skippable(&rd) == 300);
     ck_assert_int_eq(fastexc_ws_reader_at_boundary(&rd), 0);
-    fastexc_ws_reader_skip(&rd, 301);       /* too much: ignored */
+    ck_assert_int_eq(fastexc_ws_reader_skip(&rd, 301), 0);   /* too much */
     ck_assert(fastexc_ws_reader_skippable(&rd) == 300);
-    fastexc_ws_reader_skip(&rd, 100);
+    ck_assert_int_eq(fastexc_ws_reader_skip(&rd, 100), 1);
     ck_assert(fastexc_ws_reader_skippable(&rd) == 200);
-    fastexc_ws_reader_skip(&rd, 200);
+    ck_assert_int_eq(fastexc_ws_reader_skip(&rd, 200), 1);
     ck_assert_int_eq(fastexc_ws_reader_at_boundary(&rd), 1);
     /* a Close's payload is read, never skipped */
     fastexc_ws_reader_feed(&rd, close, 2);
