@@ -6,15 +6,18 @@
  *
  * Each of CONNECTIONS connections does the opening handshake, then sends
  * MIB MiB of binary frames of FRAME_KIB KiB (masked, as a client must)
- * from a thread of its own while another reads the echoes back, checking their
- * length, opcode and a checksum of every payload byte; then Close and the
- * server's Close. Prints "mib=M seconds=S rate=R" (MiB/s of payload echoed
- * back) and exits non-zero on any error. Every read times out after 30 s.
+ * from a thread of its own while another reads the echoes back, checking
+ * their length, opcode and every payload byte against what was sent; then
+ * Close and the server's Close. Prints "mib=M seconds=S rate=R" (MiB/s of
+ * payload echoed back) and exits non-zero on any error. Every read and
+ * write times out after 30 s, and a connection that fails either way is
+ * shut down at once: nothing waits on a peer that stopped reading.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +31,7 @@ static int port;
 static size_t frame_len, frames;
 static unsigned char *masked;       /* one frame, header and masked payload */
 static size_t masked_len;
-static unsigned long long payload_sum;  /* sum of one frame's payload */
+static unsigned char *plain;        /* one frame's payload, unmasked */
 
 typedef struct {
     int fd;
@@ -82,6 +85,7 @@ static int open_ws(void)
         return -1;
     }
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
@@ -118,16 +122,16 @@ static int open_ws(void)
     return fd;
 }
 
-/* Read the echoes: every frame binary, FRAME_KIB long, the same sum. */
+/* Read the echoes: every frame binary, FRAME_KIB long, the payload sent. */
 static void *reader(void *arg)
 {
     conn_t *c = arg;
     unsigned char *buf = malloc(frame_len);
-    size_t i, n;
+    size_t n;
 
     for (n = 0; buf && n < frames; n++) {
         unsigned char h[10];
-        unsigned long long len = 0, sum = 0;
+        unsigned long long len = 0;
         size_t k;
         if (read_full(c->fd, h, 2) != 0 || h[0] != 0x82) {
             c->err = 1;
@@ -154,14 +158,15 @@ static void *reader(void *arg)
             c->err = 1;
             break;
         }
-        for (i = 0; i < frame_len; i++) {
-            sum += buf[i];
-        }
-        if (sum != payload_sum) {
+        if (memcmp(buf, plain, frame_len) != 0) {
             fprintf(stderr, "wsxfer: frame %zu: payload differs\n", n);
             c->err = 1;
             break;
         }
+    }
+    if (!buf || c->err) {
+        c->err = 1;
+        shutdown(c->fd, SHUT_RDWR);     /* the writer stops at once */
     }
     free(buf);
     return NULL;
@@ -176,6 +181,7 @@ static void *writer(void *arg)
     for (n = 0; n < frames && !c->err; n++) {
         if (write_full(c->fd, masked, masked_len) != 0) {
             c->err = 1;
+            shutdown(c->fd, SHUT_RDWR);     /* the reader stops at once */
         }
     }
     return NULL;
@@ -211,6 +217,10 @@ int main(int argc, char **argv)
 
     /* one masked frame, sent again and again */
     masked = malloc(frame_len + 14);
+    plain = malloc(frame_len);
+    if (!masked || !plain) {
+        return 1;
+    }
     masked[0] = 0x82;
     if (frame_len < 65536) {
         masked[1] = 0x80 | 126;
@@ -230,11 +240,12 @@ int main(int argc, char **argv)
     hl += 4;
     for (k = 0; k < frame_len; k++) {
         unsigned char b = (unsigned char)(k * 131 + 7);
-        payload_sum += b;
+        plain[k] = b;
         masked[hl + k] = b ^ mask[k & 3];
     }
     masked_len = hl + frame_len;
 
+    signal(SIGPIPE, SIG_IGN);   /* a peer that closed is an error, not a kill */
     conns = calloc((size_t)nconn, sizeof(*conns));
     for (i = 0; i < nconn; i++) {
         if ((conns[i].fd = open_ws()) < 0) {
