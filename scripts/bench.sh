@@ -296,6 +296,8 @@ StartServers 2
 ServerLimit 2
 ThreadsPerChild 32
 MaxRequestWorkers 64
+MinSpareThreads 1
+MaxSpareThreads 64
 ProxyPass /tunnel-on ws://127.0.0.1:$P_WSECHO/ upgrade=websocket
 ProxyPass /tunnel-off ws://127.0.0.1:$P_WSECHO/ upgrade=websocket
 <Location /tunnel-on>
@@ -305,6 +307,7 @@ EOF
 } > "$work/httpd-tunnel.conf"
 "$HTTPD" -f "$work/httpd-tunnel.conf" -k start
 wait_port "$P_TUNNEL"
+wait_port "$P_WSECHO"     # wsecho answers a plain GET with 400
 # warm-up: both children, both locations, the backend's threads
 for path in /tunnel-on /tunnel-off; do
     "$work/wsxfer" 127.0.0.1 "$P_TUNNEL" "$path" 4 8 64 >/dev/null
