@@ -283,7 +283,8 @@ echo "bench: new-connection exceptions $CEILING req/s"
 
 # ---- WebSocket tunnel throughput, FastExcWebSocketTunnelClose on/off ----
 # Its own httpd (mod_proxy loaded only here); the same backend for both
-# locations, which differ only by the directive.
+# locations, which differ only by the directive (two URLs, wsecho ignores
+# the path: a worker each, none shared, no AH01146 at start).
 "$work/wsecho" "$P_WSECHO" &
 pids+=($!)
 {
@@ -298,8 +299,8 @@ ThreadsPerChild 32
 MaxRequestWorkers 64
 MinSpareThreads 1
 MaxSpareThreads 64
-ProxyPass /tunnel-on ws://127.0.0.1:$P_WSECHO/ upgrade=websocket
-ProxyPass /tunnel-off ws://127.0.0.1:$P_WSECHO/ upgrade=websocket
+ProxyPass /tunnel-on ws://127.0.0.1:$P_WSECHO/on upgrade=websocket
+ProxyPass /tunnel-off ws://127.0.0.1:$P_WSECHO/off upgrade=websocket
 <Location /tunnel-on>
     FastExcWebSocketTunnelClose On
 </Location>
