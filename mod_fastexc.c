@@ -1566,11 +1566,13 @@ static apr_status_t fastexc_origin_in_filter(ap_filter_t *f,
     int data = 0;
 
     /* headers are read by lines; only the tunnel reads bytes after 101 */
-    if (!t || mode != AP_MODE_READBYTES
-        || t->r->status != HTTP_SWITCHING_PROTOCOLS || t->decided) {
+    if (!t || t->decided || mode != AP_MODE_READBYTES) {
         return rv;
     }
     if (!t->started) {
+        if (t->r->status != HTTP_SWITCHING_PROTOCOLS) {
+            return rv;
+        }
         fastexc_tunnel_start(t);
     }
     if (rv == APR_SUCCESS) {
@@ -1611,24 +1613,31 @@ static apr_status_t fastexc_origin_out_filter(ap_filter_t *f,
     return rv;
 }
 
-/* Feed one bucket's frame bytes to a tracker: a payload it may pass over is
- * never read (nor morphed); only buckets holding frame headers are. */
-static void fastexc_tunnel_follow(fastexc_ws_reader_t *rd, apr_bucket *e)
+/* Feed one bucket holding a frame header to a tracker. */
+static void fastexc_tunnel_feed(fastexc_ws_reader_t *rd, apr_bucket *e)
 {
     const char *data;
     apr_size_t len;
 
-    if (APR_BUCKET_IS_METADATA(e) || rd->state != FASTEXC_WS_MORE) {
-        return;
-    }
-    if (e->length != (apr_size_t)-1 && fastexc_ws_reader_skip(rd, e->length)) {
-        return;
-    }
     if (apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ) != APR_SUCCESS) {
         rd->state = FASTEXC_WS_INVALID;     /* can no longer follow */
         return;
     }
     fastexc_ws_reader_feed(rd, (const unsigned char *)data, len);
+}
+
+/* Follow one bucket: a payload the tracker may pass over is never read
+ * (nor morphed), only buckets holding frame headers are. Inline: it runs
+ * for every bucket a tunnel carries. */
+static APR_INLINE void fastexc_tunnel_follow(fastexc_ws_reader_t *rd,
+                                             apr_bucket *e)
+{
+    if (APR_BUCKET_IS_METADATA(e) || rd->state != FASTEXC_WS_MORE
+        || (e->length != (apr_size_t)-1
+            && fastexc_ws_reader_skip(rd, e->length))) {
+        return;
+    }
+    fastexc_tunnel_feed(rd, e);
 }
 
 static apr_status_t fastexc_client_in_filter(ap_filter_t *f,

@@ -74,12 +74,30 @@ void fastexc_ws_tracker_init(fastexc_ws_reader_t *rd);
 int fastexc_ws_reader_at_boundary(const fastexc_ws_reader_t *rd);
 
 /** Payload bytes that may be passed over without being read: the rest of
- *  the current data frame's payload (0 in a header or a Close). */
-apr_uint64_t fastexc_ws_reader_skippable(const fastexc_ws_reader_t *rd);
+ *  the current data frame's payload (0 in a header or a Close). Inline:
+ *  a tunnel asks for every bucket it carries. */
+static APR_INLINE apr_uint64_t
+fastexc_ws_reader_skippable(const fastexc_ws_reader_t *rd)
+{
+    return (rd->state == FASTEXC_WS_MORE && rd->opcode >= 0
+            && rd->opcode != 8) ? rd->skip : 0;
+}
 
 /** Pass over n payload bytes unread if n <= fastexc_ws_reader_skippable():
  *  returns 1; else 0, nothing changes, and the bytes are to be fed. */
-int fastexc_ws_reader_skip(fastexc_ws_reader_t *rd, apr_uint64_t n);
+static APR_INLINE int fastexc_ws_reader_skip(fastexc_ws_reader_t *rd,
+                                             apr_uint64_t n)
+{
+    if (n > fastexc_ws_reader_skippable(rd)) {
+        return 0;
+    }
+    rd->skip -= n;
+    if (rd->skip == 0) {
+        rd->opcode = -1;
+        rd->head_len = 0;
+    }
+    return 1;
+}
 
 /** Feed len bytes; returns the reader's state. Once CLOSED or INVALID, the
  *  state stays. */

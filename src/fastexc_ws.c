@@ -96,25 +96,6 @@ int fastexc_ws_reader_at_boundary(const fastexc_ws_reader_t *rd)
         && rd->head_len == 0;
 }
 
-apr_uint64_t fastexc_ws_reader_skippable(const fastexc_ws_reader_t *rd)
-{
-    return (rd->state == FASTEXC_WS_MORE && rd->opcode >= 0
-            && rd->opcode != 8) ? rd->skip : 0;
-}
-
-int fastexc_ws_reader_skip(fastexc_ws_reader_t *rd, apr_uint64_t n)
-{
-    if (n > fastexc_ws_reader_skippable(rd)) {
-        return 0;
-    }
-    rd->skip -= n;
-    if (rd->skip == 0) {
-        rd->opcode = -1;
-        rd->head_len = 0;
-    }
-    return 1;
-}
-
 /* Size of the frame header in head so far, once its first two bytes are
  * known: 2, + 2 or 8 for the extended length, + 4 if masked. */
 static apr_size_t fastexc_ws_head_size(const unsigned char *head)
@@ -133,13 +114,13 @@ fastexc_ws_state_e fastexc_ws_reader_feed(fastexc_ws_reader_t *rd,
 
     while (i < len && rd->state == FASTEXC_WS_MORE) {
         if (rd->opcode < 0) {
-            /* in a frame header */
-            apr_size_t need;
-            rd->head[rd->head_len++] = data[i++];
+            /* in a frame header: its first two bytes tell its size */
+            apr_size_t need, take;
             if (rd->head_len < 2) {
-                continue;
-            }
-            if (rd->head_len == 2) {
+                rd->head[rd->head_len++] = data[i++];
+                if (rd->head_len < 2) {
+                    continue;
+                }
                 int opcode = rd->head[0] & 0x0F;
                 int control = opcode >= 8;
                 unsigned char len7 = rd->head[1] & 0x7F;
@@ -155,6 +136,13 @@ fastexc_ws_state_e fastexc_ws_reader_feed(fastexc_ws_reader_t *rd,
                 }
             }
             need = fastexc_ws_head_size(rd->head);
+            take = need - rd->head_len;
+            if (take > len - i) {
+                take = len - i;
+            }
+            memcpy(rd->head + rd->head_len, data + i, take);
+            rd->head_len += take;
+            i += take;
             if (rd->head_len < need) {
                 continue;
             }
