@@ -329,6 +329,34 @@ X_ON=$(echo "${XFER[tunnel-on]}" | median)
 X_OFF=$(echo "${XFER[tunnel-off]}" | median)
 X_DIRECT=$(echo "${XFER[direct]}" | median)
 
+# The same, counted: httpd's instructions for one 64 MiB echo (16 in the
+# smoke run) through each location, callgrind on httpd -X (the machine's
+# load changes nothing here). The kernel's copies are not counted.
+XFER_CG_MIB=64
+[ "$SMOKE" = 1 ] && XFER_CG_MIB=16
+sed -e '/^User /d' -e '/^Group /d' -e "s/^Listen .*/Listen 127.0.0.1:$P_CG/" \
+    -e "s#^PidFile .*#PidFile $work/httpd-cg-tunnel.pid#" \
+    "$work/httpd-tunnel.conf" > "$work/cg-tunnel.conf"
+valgrind --tool=callgrind --callgrind-out-file="$work/cg-tunnel.out" \
+    "$HTTPD" -X -f "$work/cg-tunnel.conf" >/dev/null 2>&1 &
+vpid=$!
+pids+=($vpid)
+wait_port "$P_CG"
+declare -A XFER_IR
+for path in /tunnel-on /tunnel-off; do
+    "$work/wsxfer" 127.0.0.1 "$P_CG" "$path" 1 4 64 >/dev/null     # warm-up
+    callgrind_control -z "$vpid" >/dev/null 2>&1
+    "$work/wsxfer" 127.0.0.1 "$P_CG" "$path" 1 "$XFER_CG_MIB" 64 >/dev/null
+    rm -f "$work/cg-tunnel.out".*
+    callgrind_control -d "$vpid" >/dev/null 2>&1
+    f=$(ls "$work/cg-tunnel.out".* 2>/dev/null | head -1)
+    XFER_IR[${path#/}]=$(awk -v m="$XFER_CG_MIB" \
+        '/^(summary|totals):/ { printf "%d", $2 / m; exit }' "$f")
+    echo "bench: callgrind ${path#/} ${XFER_IR[${path#/}]} instructions/MiB echoed"
+done
+kill "$vpid" 2>/dev/null || true
+wait "$vpid" 2>/dev/null || true
+
 # ---- memory: RSS of the httpd processes around many exceptions ----
 read -r _ rss_before <<< "$(rss_kib main)"
 seconds=$(awk -v n="$RSS_REQUESTS" -v r="${MED[fastexc-raise]}" \
@@ -355,6 +383,7 @@ PASS_RPS_LOSS=$(awk -v a="${MED[pass-loaded]}" -v b="${MED[pass-unloaded]}" 'BEG
 PASS_IR_GAIN=$(awk -v a="${IR[pass-loaded]}" -v b="${IR[pass-unloaded]}" 'BEGIN { print (a - b) / b * 100 }')
 RSS_GROWTH_KIB=$(( rss_after - rss_before ))
 R_TUNNEL=$(ratio "$X_ON" "$X_OFF")
+TUNNEL_IR=$(pct "${XFER_IR[tunnel-on]}" "${XFER_IR[tunnel-off]}")
 
 {
 echo "# mod_fastexc benchmark"
@@ -389,6 +418,8 @@ echo "| --- | ---: | ---: |"
 printf '| through httpd, FastExcWebSocketTunnelClose On | %.1f | %s |\n' "$X_ON" "$R_TUNNEL"
 printf '| through httpd, without it | %.1f | 1.00 |\n' "$X_OFF"
 printf '| reference: the backend directly | %.1f | %s |\n' "$X_DIRECT" "$(ratio "$X_DIRECT" "$X_OFF")"
+echo
+echo "httpd's own instructions per MiB echoed through the tunnel (callgrind, httpd -X): ${XFER_IR[tunnel-on]} with the directive, ${XFER_IR[tunnel-off]} without ($TUNNEL_IR); the kernel's copies, which dominate, are not counted."
 echo
 echo "Memory: RSS of all httpd processes ${rss_before} KiB before, ${rss_after} KiB after $done_requests exception requests ($RSS_GROWTH_KIB KiB)."
 echo
