@@ -805,16 +805,14 @@ static void fastexc_ws_await_close(conn_rec *c, request_rec *r,
     }
 }
 
-/* Send a Close frame on the connection, then wait for the client's. */
-static apr_status_t fastexc_ws_send_close(conn_rec *c, request_rec *r,
-                                          int code, const char *reason,
-                                          apr_size_t rlen,
-                                          apr_interval_time_t timeout)
+/* Write a Close frame on the connection and flush it. */
+static apr_status_t fastexc_ws_write_close(conn_rec *c, apr_pool_t *p,
+                                           int code, const char *reason,
+                                           apr_size_t rlen)
 {
     unsigned char frame[FASTEXC_WS_CLOSE_FRAME_MAX];
     apr_size_t flen = fastexc_ws_close_frame(frame, code, reason, rlen);
-    apr_bucket_brigade *bb = apr_brigade_create(r ? r->pool : c->pool,
-                                                c->bucket_alloc);
+    apr_bucket_brigade *bb = apr_brigade_create(p, c->bucket_alloc);
     apr_status_t rv;
 
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_heap_create((const char *)frame,
@@ -823,6 +821,18 @@ static apr_status_t fastexc_ws_send_close(conn_rec *c, request_rec *r,
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(c->bucket_alloc));
     rv = ap_pass_brigade(c->output_filters, bb);
     apr_brigade_cleanup(bb);
+    return rv;
+}
+
+/* Send a Close frame on the connection, then wait for the client's. */
+static apr_status_t fastexc_ws_send_close(conn_rec *c, request_rec *r,
+                                          int code, const char *reason,
+                                          apr_size_t rlen,
+                                          apr_interval_time_t timeout)
+{
+    apr_status_t rv = fastexc_ws_write_close(c, r ? r->pool : c->pool, code,
+                                             reason, rlen);
+
     if (rv == APR_SUCCESS) {
         fastexc_ws_await_close(c, r, timeout);
     }
@@ -1393,8 +1403,6 @@ static void fastexc_tunnel_end(fastexc_tunnel_t *t, int event)
     conn_rec *c = r->connection;
     const fastexc_ws_exc_t *exc;
     const char *skip = NULL;
-    unsigned char frame[FASTEXC_WS_CLOSE_FRAME_MAX];
-    apr_bucket_brigade *bb;
     apr_status_t rv;
 
     if (t->decided) {
@@ -1429,16 +1437,9 @@ static void fastexc_tunnel_end(fastexc_tunnel_t *t, int event)
                       why[event], skip);
         return;
     }
-    bb = apr_brigade_create(r->pool, c->bucket_alloc);
-    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_heap_create(
-        (const char *)frame, fastexc_ws_close_frame(frame, exc->code,
-                                                    exc->reason,
-                                                    exc->reason_len),
-        NULL, c->bucket_alloc));
-    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(c->bucket_alloc));
     /* through the client output filter too: it sees this Close go by */
-    rv = ap_pass_brigade(c->output_filters, bb);
-    apr_brigade_cleanup(bb);
+    rv = fastexc_ws_write_close(c, r->pool, exc->code, exc->reason,
+                                exc->reason_len);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, FXLOGNO(0032)
                       "WebSocket tunnel ended (%s): the Close could not "
