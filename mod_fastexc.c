@@ -173,6 +173,14 @@ typedef struct {
 #define FASTEXC_TUNNEL_RESTART 2
 #define FASTEXC_TUNNEL_EVENTS 3
 
+/* A close a scope may set, or turn Off, for one way a proxied WebSocket
+ * ends (FastExcWebSocketBackendError, each FastExcWebSocketTunnelClose
+ * end): inherited until set. */
+typedef struct {
+    int set;                    /* UNSET, 0 (Off) or 1 */
+    fastexc_ws_exc_t *exc;      /* when set to 1 */
+} fastexc_close_slot_t;
+
 #define FASTEXC_WS_REJECT_CLOSE 0
 #define FASTEXC_WS_REJECT_HTTP 1
 #define FASTEXC_WS_CLOSE_TIMEOUT_DEFAULT apr_time_from_sec(5)
@@ -186,15 +194,13 @@ typedef struct {
     apr_array_header_t *ws_raises;  /* fastexc_ws_exc_t *, like raises */
     int ws_reject;              /* FASTEXC_WS_REJECT_*, or UNSET */
     int ws_reject_status;       /* with http; set with ws_reject */
-    int ws_backend_set;         /* UNSET, 0 (Off) or 1 */
-    fastexc_ws_exc_t *ws_backend;
+    fastexc_close_slot_t ws_backend;        /* FastExcWebSocketBackendError */
     apr_interval_time_t ws_close_timeout;   /* FASTEXC_UNSET until set */
     int format;                 /* FASTEXC_FORMAT_*, or UNSET */
     const char *problem_type;   /* FastExcProblemType; NULL until set */
     int log_level;              /* FastExcLogLevel (APLOG_*), or UNSET */
     int tunnel;                 /* FastExcWebSocketTunnelClose On/Off, UNSET */
-    int tunnel_set[FASTEXC_TUNNEL_EVENTS];  /* per event: UNSET, 0 (Off), 1 */
-    fastexc_ws_exc_t *tunnel_close[FASTEXC_TUNNEL_EVENTS];
+    fastexc_close_slot_t tunnel_close[FASTEXC_TUNNEL_EVENTS];   /* per end */
 } fastexc_dir_conf;
 
 /* Counts of exceptions sent, across all children: in anonymous shared
@@ -1075,14 +1081,14 @@ static fastexc_ws_ctx *fastexc_ws_error_close(request_rec *r, int from_error)
             &ctx->reason_len);
         return ctx;
     }
-    if (dc->ws_backend && r->proxyreq == PROXYREQ_REVERSE
+    if (dc->ws_backend.exc && r->proxyreq == PROXYREQ_REVERSE
         && (!from_error || r->status == HTTP_INTERNAL_SERVER_ERROR
             || r->status == HTTP_BAD_GATEWAY
             || r->status == HTTP_SERVICE_UNAVAILABLE
             || r->status == HTTP_GATEWAY_TIME_OUT)) {
-        ctx->code = dc->ws_backend->code;
-        ctx->reason = dc->ws_backend->reason;
-        ctx->reason_len = dc->ws_backend->reason_len;
+        ctx->code = dc->ws_backend.exc->code;
+        ctx->reason = dc->ws_backend.exc->reason;
+        ctx->reason_len = dc->ws_backend.exc->reason_len;
         return ctx;
     }
     return NULL;
@@ -1139,7 +1145,7 @@ static void fastexc_insert_filter(request_rec *r)
                                                       &fastexc_module);
     fastexc_ws_ctx *ctx;
 
-    if (dc->ws_backend && r->proxyreq == PROXYREQ_REVERSE
+    if (dc->ws_backend.exc && r->proxyreq == PROXYREQ_REVERSE
         && (ctx = fastexc_ws_error_close(r, 0))) {
         ap_add_output_filter_handle(fastexc_ws_filter_handle, ctx, r,
                                     r->connection);
@@ -1347,10 +1353,10 @@ static apr_status_t fastexc_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 static const fastexc_ws_exc_t *fastexc_tunnel_exc(const fastexc_dir_conf *dc,
                                                   int event)
 {
-    if (dc->tunnel_set[event] == FASTEXC_UNSET) {
+    if (dc->tunnel_close[event].set == FASTEXC_UNSET) {
         return &fastexc_tunnel_defaults[event];
     }
-    return dc->tunnel_set[event] ? dc->tunnel_close[event] : NULL;
+    return dc->tunnel_close[event].exc;
 }
 
 static void fastexc_tunnel_register(fastexc_tunnel_t *t, int add)
@@ -1750,13 +1756,13 @@ static void *fastexc_create_dir_conf(apr_pool_t *p, char *dir)
     dc->raise_inherit = FASTEXC_UNSET;
     dc->ws_inherit = FASTEXC_UNSET;
     dc->ws_reject = FASTEXC_UNSET;
-    dc->ws_backend_set = FASTEXC_UNSET;
+    dc->ws_backend.set = FASTEXC_UNSET;
     dc->ws_close_timeout = FASTEXC_UNSET;
     dc->format = FASTEXC_UNSET;
     dc->log_level = FASTEXC_UNSET;
     dc->tunnel = FASTEXC_UNSET;
     for (i = 0; i < FASTEXC_TUNNEL_EVENTS; i++) {
-        dc->tunnel_set[i] = FASTEXC_UNSET;
+        dc->tunnel_close[i].set = FASTEXC_UNSET;
     }
     return dc;
 }
@@ -1800,9 +1806,7 @@ static void *fastexc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
         dc->ws_reject = base->ws_reject;
         dc->ws_reject_status = base->ws_reject_status;
     }
-    dc->ws_backend_set = (add->ws_backend_set != FASTEXC_UNSET)
-                       ? add->ws_backend_set : base->ws_backend_set;
-    dc->ws_backend = (add->ws_backend_set != FASTEXC_UNSET)
+    dc->ws_backend = (add->ws_backend.set != FASTEXC_UNSET)
                    ? add->ws_backend : base->ws_backend;
     dc->ws_close_timeout = (add->ws_close_timeout != FASTEXC_UNSET)
                          ? add->ws_close_timeout : base->ws_close_timeout;
@@ -1813,10 +1817,8 @@ static void *fastexc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
                                                       : base->log_level;
     dc->tunnel = (add->tunnel != FASTEXC_UNSET) ? add->tunnel : base->tunnel;
     for (i = 0; i < FASTEXC_TUNNEL_EVENTS; i++) {
-        const fastexc_dir_conf *from = (add->tunnel_set[i] != FASTEXC_UNSET)
-                                     ? add : base;
-        dc->tunnel_set[i] = from->tunnel_set[i];
-        dc->tunnel_close[i] = from->tunnel_close[i];
+        dc->tunnel_close[i] = (add->tunnel_close[i].set != FASTEXC_UNSET)
+                            ? add->tunnel_close[i] : base->tunnel_close[i];
     }
     if (add->details && base->details) {
         dc->details = apr_hash_overlay(p, add->details, base->details);
@@ -2004,6 +2006,33 @@ static const char *fastexc_parse_exc(cmd_parms *cmd, int argc,
     return NULL;
 }
 
+/* argv[0] is word ("On", "Off") standing alone: 1, with *err set if other
+ * arguments follow it (lead, if any, is what came before it). */
+static int fastexc_word(cmd_parms *cmd, int argc, char *const argv[],
+                        const char *word, const char *lead, const char **err)
+{
+    *err = NULL;
+    if (argc < 1 || strcasecmp(argv[0], word) != 0) {
+        return 0;
+    }
+    if (argc > 1) {
+        *err = apr_psprintf(cmd->pool, "%s: %s%s%s takes no other argument",
+                            cmd->cmd->name, lead ? lead : "", lead ? " " : "",
+                            word);
+    }
+    return 1;
+}
+
+/* Append a rule (FastExcRaise, FastExcWebSocket) to a scope's own. */
+static void fastexc_push_rule(apr_pool_t *p, apr_array_header_t **rules,
+                              void *rule)
+{
+    if (!*rules) {
+        *rules = apr_array_make(p, 2, sizeof(void *));
+    }
+    APR_ARRAY_PUSH(*rules, void *) = rule;
+}
+
 static const char *fastexc_cmd_enable(cmd_parms *cmd, void *cfg, int flag)
 {
     fastexc_dir_conf *dc = cfg;
@@ -2023,20 +2052,16 @@ static const char *fastexc_cmd_raise(cmd_parms *cmd, void *cfg, int argc,
     fastexc_exc_t *exc;
     const char *err;
 
-    if (argc >= 1 && strcasecmp(argv[0], "off") == 0) {
-        if (argc > 1) {
-            return "FastExcRaise: Off takes no other argument";
+    if (fastexc_word(cmd, argc, argv, "Off", NULL, &err)) {
+        if (!err) {
+            dc->raise_inherit = 0;
         }
-        dc->raise_inherit = 0;
-        return NULL;
+        return err;
     }
     if ((err = fastexc_parse_exc(cmd, argc, argv, 1, &exc))) {
         return err;
     }
-    if (!dc->raises) {
-        dc->raises = apr_array_make(cmd->pool, 2, sizeof(fastexc_exc_t *));
-    }
-    APR_ARRAY_PUSH(dc->raises, fastexc_exc_t *) = exc;
+    fastexc_push_rule(cmd->pool, &dc->raises, exc);
     return NULL;
 }
 
@@ -2126,22 +2151,36 @@ static const char *fastexc_cmd_ws(cmd_parms *cmd, void *cfg, int argc,
     fastexc_ws_exc_t *exc;
     const char *err;
 
-    if (argc >= 1 && strcasecmp(argv[0], "off") == 0) {
-        if (argc > 1) {
-            return "FastExcWebSocket: Off takes no other argument";
+    if (fastexc_word(cmd, argc, argv, "Off", NULL, &err)) {
+        if (!err) {
+            dc->ws_inherit = 0;
         }
-        dc->ws_inherit = 0;
-        return NULL;
+        return err;
     }
     if ((err = fastexc_parse_ws(cmd, argc, argv, 1, &exc))) {
         return err;
     }
-    if (!dc->ws_raises) {
-        dc->ws_raises = apr_array_make(cmd->pool, 2,
-                                       sizeof(fastexc_ws_exc_t *));
-    }
-    APR_ARRAY_PUSH(dc->ws_raises, fastexc_ws_exc_t *) = exc;
+    fastexc_push_rule(cmd->pool, &dc->ws_raises, exc);
     return NULL;
+}
+
+/* "<code> [<reason>]" or "Off" into a close slot (lead: what came
+ * before, for messages). */
+static const char *fastexc_parse_slot(cmd_parms *cmd, int argc,
+                                      char *const argv[], const char *lead,
+                                      fastexc_close_slot_t *slot)
+{
+    const char *err;
+
+    if (fastexc_word(cmd, argc, argv, "Off", lead, &err)) {
+        if (!err) {
+            slot->set = 0;
+            slot->exc = NULL;
+        }
+        return err;
+    }
+    slot->set = 1;
+    return fastexc_parse_ws(cmd, argc, argv, 0, &slot->exc);
 }
 
 static const char *fastexc_cmd_ws_backend(cmd_parms *cmd, void *cfg,
@@ -2149,17 +2188,7 @@ static const char *fastexc_cmd_ws_backend(cmd_parms *cmd, void *cfg,
 {
     fastexc_dir_conf *dc = cfg;
 
-    if (argc >= 1 && strcasecmp(argv[0], "off") == 0) {
-        if (argc > 1) {
-            return "FastExcWebSocketBackendError: Off takes no other "
-                   "argument";
-        }
-        dc->ws_backend_set = 0;
-        dc->ws_backend = NULL;
-        return NULL;
-    }
-    dc->ws_backend_set = 1;
-    return fastexc_parse_ws(cmd, argc, argv, 0, &dc->ws_backend);
+    return fastexc_parse_slot(cmd, argc, argv, NULL, &dc->ws_backend);
 }
 
 static const char *fastexc_cmd_ws_reject(cmd_parms *cmd, void *cfg,
@@ -2240,14 +2269,12 @@ static const char *fastexc_cmd_ws_tunnel(cmd_parms *cmd, void *cfg,
     if (err) {
         return err;
     }
-    if (argc >= 1 && (strcasecmp(argv[0], "on") == 0
-                      || strcasecmp(argv[0], "off") == 0)) {
-        if (argc > 1) {
-            return apr_psprintf(cmd->pool, "FastExcWebSocketTunnelClose: %s "
-                                "takes no other argument", argv[0]);
+    if (fastexc_word(cmd, argc, argv, "On", NULL, &err)
+        || fastexc_word(cmd, argc, argv, "Off", NULL, &err)) {
+        if (!err) {
+            dc->tunnel = strcasecmp(argv[0], "on") == 0;
         }
-        dc->tunnel = strcasecmp(argv[0], "on") == 0;
-        return NULL;
+        return err;
     }
     for (event = 0; event < FASTEXC_TUNNEL_EVENTS; event++) {
         if (argc > 0 && strcasecmp(argv[0], fastexc_tunnel_events[event]) == 0) {
@@ -2260,20 +2287,10 @@ static const char *fastexc_cmd_ws_tunnel(cmd_parms *cmd, void *cfg,
                             "restart) followed by a close code [reason] or "
                             "Off", argc ? argv[0] : "");
     }
-    if (strcasecmp(argv[1], "off") == 0) {
-        if (argc > 2) {
-            return apr_psprintf(cmd->pool, "FastExcWebSocketTunnelClose: "
-                                "%s Off takes no other argument", argv[0]);
-        }
-        dc->tunnel_set[event] = 0;
-        dc->tunnel_close[event] = NULL;
-    }
-    else {
-        if ((err = fastexc_parse_ws(cmd, argc - 1, argv + 1, 0,
-                                    &dc->tunnel_close[event]))) {
-            return err;
-        }
-        dc->tunnel_set[event] = 1;
+    if ((err = fastexc_parse_slot(cmd, argc - 1, argv + 1,
+                                  fastexc_tunnel_events[event],
+                                  &dc->tunnel_close[event]))) {
+        return err;
     }
     /* naming an end turns the scope on, unless it says Off itself */
     if (dc->tunnel == FASTEXC_UNSET) {
