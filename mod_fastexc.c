@@ -373,16 +373,10 @@ static fastexc_response_t *fastexc_render(request_rec *r,
     fastexc_response_t *resp;
     int i;
 
-    if (!exc || (!exc->parts && !exc->headers->nelts)) {
-        if (exc && exc->body) {
-            resp = apr_pcalloc(r->pool, sizeof(*resp));
-            resp->status = status;
-            resp->body = exc->body;
-            resp->body_len = exc->body_len;
-            return resp;
-        }
+    if (!exc) {
         return fastexc_default_response(r, status);
     }
+    /* the body was rendered at startup, unless it is a template */
     resp = apr_pcalloc(r->pool, sizeof(*resp));
     resp->status = status;
     resp->body = exc->body;
@@ -1922,10 +1916,10 @@ static const char *fastexc_set_detail(cmd_parms *cmd, fastexc_exc_t *exc,
         json_decref(v);
         return exc->body ? NULL : "json: detail: cannot be rendered";
     case FASTEXC_DETAIL_TEMPLATE:
-        if ((err = fastexc_text_body(cmd, exc, payload))) {
-            return err;
+        /* rendered per request: only its text is checked now */
+        if (!fastexc_utf8_valid(payload, strlen(payload))) {
+            return "the detail is not valid UTF-8";
         }
-        exc->body = NULL;
         return fastexc_compile_template(cmd, payload, &exc->parts);
     }
     return NULL;
