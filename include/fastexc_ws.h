@@ -88,6 +88,9 @@ fastexc_ws_reader_skippable(const fastexc_ws_reader_t *rd)
 static APR_INLINE int fastexc_ws_reader_skip(fastexc_ws_reader_t *rd,
                                              apr_uint64_t n)
 {
+    if (n == 0) {
+        return 1;   /* nothing to pass over; a header in part stays */
+    }
     if (n > fastexc_ws_reader_skippable(rd)) {
         return 0;
     }
@@ -104,5 +107,13 @@ static APR_INLINE int fastexc_ws_reader_skip(fastexc_ws_reader_t *rd,
 fastexc_ws_state_e fastexc_ws_reader_feed(fastexc_ws_reader_t *rd,
                                           const unsigned char *data,
                                           apr_size_t len);
+
+/** Feed bytes up to the end of the frame under way and no further: returns
+ *  how many of the len bytes were taken. The reader is then at a boundary
+ *  if a frame ended there (fastexc_ws_reader_at_boundary), so a caller can
+ *  find every frame boundary in a buffer. */
+apr_size_t fastexc_ws_reader_feed_frame(fastexc_ws_reader_t *rd,
+                                        const unsigned char *data,
+                                        apr_size_t len);
 
 #endif /* FASTEXC_WS_H */

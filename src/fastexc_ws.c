@@ -209,3 +209,26 @@ fastexc_ws_state_e fastexc_ws_reader_feed(fastexc_ws_reader_t *rd,
     }
     return rd->state;
 }
+
+apr_size_t fastexc_ws_reader_feed_frame(fastexc_ws_reader_t *rd,
+                                        const unsigned char *data,
+                                        apr_size_t len)
+{
+    apr_size_t i = 0, n;
+
+    /* the header a byte at a time (at most 14): it tells the payload's
+     * length; a frame without payload ends with it */
+    while (i < len && rd->state == FASTEXC_WS_MORE && rd->opcode < 0) {
+        fastexc_ws_reader_feed(rd, data + i++, 1);
+        if (fastexc_ws_reader_at_boundary(rd)) {
+            return i;
+        }
+    }
+    if (i == len || rd->state != FASTEXC_WS_MORE) {
+        return i;
+    }
+    /* then the payload, up to its last byte */
+    n = (rd->skip < len - i) ? (apr_size_t)rd->skip : len - i;
+    fastexc_ws_reader_feed(rd, data + i, n);
+    return i + n;
+}

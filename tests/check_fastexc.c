@@ -879,6 +879,82 @@ START_TEST(test_ws_tracker_skip)
 }
 END_TEST
 
+/* Passing over 0 bytes changes nothing, even inside a frame header (a
+ * zero-length bucket in a tunnel once reset a header in part). */
+START_TEST(test_ws_tracker_skip_zero)
+{
+    fastexc_ws_reader_t rd;
+    static const unsigned char frames[] = { 0x81, 0x02, 'h', 'i',
+                                            0x88, 0x02, 0x03, 0xe8 };
+
+    fastexc_ws_tracker_init(&rd);
+    ck_assert_int_eq(fastexc_ws_reader_skip(&rd, 0), 1);
+    ck_assert_int_eq(fastexc_ws_reader_at_boundary(&rd), 1);
+    fastexc_ws_reader_feed(&rd, frames, 1);             /* half a header */
+    ck_assert_int_eq(fastexc_ws_reader_skip(&rd, 0), 1);
+    ck_assert_int_eq(fastexc_ws_reader_at_boundary(&rd), 0);
+    fastexc_ws_reader_feed(&rd, frames + 1, 3);         /* its end */
+    ck_assert_int_eq(fastexc_ws_reader_at_boundary(&rd), 1);
+    fastexc_ws_reader_feed(&rd, frames + 4, 4);
+    ck_assert_int_eq(rd.state, FASTEXC_WS_CLOSED);
+}
+END_TEST
+
+/* fastexc_ws_reader_feed_frame() stops where each frame ends: every
+ * boundary in a buffer is found, whatever the pieces it comes in. */
+static const struct {
+    const char *label;
+    const char *bytes;
+    apr_size_t len;
+    apr_size_t chunk;           /* fed at most this many at a time */
+    apr_size_t ends[6];         /* offsets where a frame ends; 0 ends */
+} frame_end_cases[] = {
+    { "two small frames", "\x81\x02hi\x82\x01x", 7, 100, { 4, 7 } },
+    { "byte by byte", "\x81\x02hi\x82\x01x", 7, 1, { 4, 7 } },
+    { "empty frames", "\x89\x00\x8a\x00\x81\x00", 6, 100, { 2, 4, 6 } },
+    { "16-bit length", "\x82\x7e\x00\x03" "abc\x81\x00", 9, 100, { 7, 9 } },
+    { "16-bit length in threes", "\x82\x7e\x00\x03" "abc\x81\x00", 9, 3,
+      { 7, 9 } },
+    { "masked client frame", "\x81\x82mask\x05\x0d\x81\x00", 10, 100,
+      { 8, 10 } },
+    { "frame not finished", "\x81\x05he", 4, 100, { 0 } },
+    { "header not finished", "\x81\x02hi\x82", 5, 100, { 4 } },
+};
+
+START_TEST(test_ws_feed_frame)
+{
+    fastexc_ws_reader_t rd;
+    const unsigned char *b = (const unsigned char *)frame_end_cases[_i].bytes;
+    apr_size_t off = 0, n_ends = 0;
+
+    fastexc_ws_tracker_init(&rd);
+    while (off < frame_end_cases[_i].len) {
+        apr_size_t left = frame_end_cases[_i].len - off;
+        apr_size_t chunk = left < frame_end_cases[_i].chunk
+            ? left : frame_end_cases[_i].chunk;
+        apr_size_t n = fastexc_ws_reader_feed_frame(&rd, b + off, chunk);
+        ck_assert_msg(n > 0 && n <= chunk, "%s: took %lu of %lu",
+                      frame_end_cases[_i].label, (unsigned long)n,
+                      (unsigned long)chunk);
+        off += n;
+        if (fastexc_ws_reader_at_boundary(&rd)) {
+            ck_assert_msg(off == frame_end_cases[_i].ends[n_ends],
+                          "%s: frame end %lu at %lu",
+                          frame_end_cases[_i].label, (unsigned long)n_ends,
+                          (unsigned long)off);
+            n_ends++;
+        }
+        else {
+            /* between boundaries only at the end of a piece */
+            ck_assert_msg(n == chunk, "%s: stopped inside a frame at %lu",
+                          frame_end_cases[_i].label, (unsigned long)off);
+        }
+    }
+    ck_assert_msg(frame_end_cases[_i].ends[n_ends] == 0,
+                  "%s: a frame end missed", frame_end_cases[_i].label);
+}
+END_TEST
+
 static Suite *fastexc_suite(void)
 {
     Suite *s = suite_create("fastexc");
@@ -911,6 +987,8 @@ static Suite *fastexc_suite(void)
     tcase_add_loop_test(tc, test_ws_reader, 0, N(reader_cases));
     tcase_add_loop_test(tc, test_ws_tracker, 0, N(tracker_cases));
     tcase_add_test(tc, test_ws_tracker_skip);
+    tcase_add_test(tc, test_ws_tracker_skip_zero);
+    tcase_add_loop_test(tc, test_ws_feed_frame, 0, N(frame_end_cases));
     suite_add_tcase(s, tc);
     return s;
 }
