@@ -26,7 +26,7 @@ WARN     = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
 .PHONY: all build deps run stop test unit apache-test lint bench bench-smoke \
         sanitize memcheck soak fuzz fuzz-smoke \
-        install clean
+        install clean differential
 
 all: build
 
@@ -54,6 +54,18 @@ tests/check_fastexc: tests/check_fastexc.c $(SRC) $(HEADERS)
 unit: tests/check_fastexc
 	./tests/check_fastexc
 
+# the pure logic against Python (phrase table, JSON, floats, UTF-8 repair,
+# close frames, handshake keys, the frame reader): SEED=N replays a run
+build/differential/driver: tests/differential/driver.c $(SRC) $(HEADERS)
+	@mkdir -p build/differential
+	$(CC) $(WARN) -g -O1 -Iinclude $$($(APR_CONFIG) --cflags --cppflags --includes) $$($(APU_CONFIG) --includes) \
+	    -o $@ tests/differential/driver.c $(SRC) \
+	    $$(pkg-config --cflags --libs jansson) \
+	    $$($(APR_CONFIG) --link-ld --libs) $$($(APU_CONFIG) --link-ld --libs) -lm
+
+differential: build/differential/driver
+	$(PYTHON) tests/differential/run.py --driver build/differential/driver $(if $(SEED),--seed $(SEED))
+
 lint: build
 	@sh scripts/check-log-tags.sh
 	@sh scripts/check-symbols.sh $(MODULE)
@@ -66,6 +78,7 @@ test: deps
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory differential
 	@$(MAKE) --no-print-directory apache-test
 	@$(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory fuzz-smoke
