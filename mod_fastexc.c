@@ -1302,18 +1302,19 @@ static void fastexc_start_response(request_rec *r,
 }
 
 /* Replaces httpd's canned error body with the exception's JSON body. The
- * body goes out with EOS in one brigade, so CONTENT_LENGTH can count it. */
+ * body goes out with EOS in one brigade, so CONTENT_LENGTH can count it:
+ * nothing passes before (a canned body over 8 KB comes in several
+ * brigades, with flushes, which would send the headers without it). */
 static apr_status_t fastexc_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     fastexc_filter_ctx *ctx = f->ctx;
-    apr_bucket *e, *next;
+    apr_bucket *e;
 
     if (!ctx->started) {
         fastexc_start_response(f->r, ctx->resp);
         ctx->started = 1;
     }
-    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb); e = next) {
-        next = APR_BUCKET_NEXT(e);
+    while ((e = APR_BRIGADE_FIRST(bb)) != APR_BRIGADE_SENTINEL(bb)) {
         if (APR_BUCKET_IS_EOS(e)) {
             if (fastexc_status_has_body(ctx->resp->status)) {
                 /* transient: copied if the core sets it aside */
@@ -1323,26 +1324,29 @@ static apr_status_t fastexc_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
                 APR_BUCKET_INSERT_BEFORE(e, b);
             }
             ap_remove_output_filter(f);
-            break;
+            return ap_pass_brigade(f->next, bb);
         }
-        if (!APR_BUCKET_IS_METADATA(e)) {
-            apr_bucket_delete(e);
-        }
+        apr_bucket_delete(e);
     }
-    return ap_pass_brigade(f->next, bb);
+    return APR_SUCCESS;
 }
 
 /* ---- WebSocket tunnel glue ------------------------------------------ */
 
 /* FastExcWebSocketTunnelClose: when mod_proxy_http's tunnel for a proxied
  * upgrade ends abnormally, httpd closes TCP and the client reports 1006.
- * Here the tunnel is watched from both of its connections: filters on the
- * backend connection see it end (EOF, error) and when tunnelling starts;
+ * Here the tunnel is watched from both of its connections: a filter on the
+ * backend connection sees it end (EOF, error) and when tunnelling starts;
  * filters on the client connection follow the frames each way (headers
  * only, payloads passed over unread), so a Close is sent only at a frame
  * boundary, never after the backend's own Close, never after the client's
  * (a closing handshake under way ends as it will). mod_proxy_http discards
- * the tunnel's status: an end seen by neither side is its idle timeout. */
+ * the tunnel's status: an end seen by neither side is its idle timeout.
+ *
+ * The filters are added once per connection (their records come from
+ * c->pool, so adding them per request would grow a keep-alive connection
+ * without bound) and point at the watched tunnel of the request in flight,
+ * or at none: then they pass everything through. */
 
 static const fastexc_ws_exc_t *fastexc_tunnel_exc(const fastexc_dir_conf *dc,
                                                   int event)
