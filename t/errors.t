@@ -25,6 +25,12 @@ my @cases = (
       hostport => fx_hostport('fastexc_vhost'), path => '/x', status => 405,
       reason => 'Method Not Allowed',
       body => '{"detail":"Method Not Allowed"}', json => 1 },
+    # httpd's canned 501 page quotes the method: over 8 KB it came in
+    # several brigades, and the headers went out without Content-Length
+    { label => '501 with a canned page over 8 KB: JSON, Content-Length',
+      method => 'X' x 8000, hostport => fx_hostport('fastexc_vhost'),
+      path => '/x', status => 501, body => '{"detail":"Not Implemented"}',
+      headers => { 'Content-Type' => $JSON, 'Content-Length' => 28 } },
     { label => 'TRACE disabled: a Location does not apply yet',
       method => 'TRACE', path => '/on/x', status => 405,
       headers => { 'Content-Type' => $HTML } },
