@@ -221,18 +221,27 @@ typedef struct {
 #define FASTEXC_NOTE_SENT_WS_CODE "fastexc-sent-ws-code"
 #define FASTEXC_NOTE_SENT_WS_REASON "fastexc-sent-ws-reason"
 
+typedef struct fastexc_tunnel fastexc_tunnel_t;
+
+/* A connection's tunnel watcher filters, added once per connection, and
+ * the tunnel they watch for the request in flight (NULL: none). */
+typedef struct {
+    fastexc_tunnel_t *t;
+    ap_filter_t *in, *out;
+} fastexc_watch_t;
+
 /* A proxied WebSocket tunnel watched for FastExcWebSocketTunnelClose: from
  * mod_proxy_http's backend request (create_req) until the request ends.
- * Lives in r->pool; the backend's side of it (filters, socket) is let go
+ * Lives in r->pool; the backend's side of it (watcher, socket) is let go
  * when the backend connection is released, before r ends. */
-typedef struct fastexc_tunnel fastexc_tunnel_t;
 struct fastexc_tunnel {
     request_rec *r;
     const fastexc_dir_conf *dc;
+    conn_rec *origin_c;         /* the backend connection */
     apr_socket_t *origin_sock;  /* until the backend is released */
     apr_pool_t *origin_pool;    /* the backend request's, until released */
-    ap_filter_t *origin_in, *origin_out;    /* on the backend connection */
-    ap_filter_t *client_in, *client_out;    /* on r->connection */
+    fastexc_watch_t *origin_w;  /* on the backend connection */
+    fastexc_watch_t *client_w;  /* on r->connection */
     fastexc_ws_reader_t down;   /* backend -> client frames */
     fastexc_ws_reader_t up;     /* client -> backend frames */
     int started;                /* the backend answered 101: tunnelling */
@@ -240,7 +249,9 @@ struct fastexc_tunnel {
     int close_pending;          /* send the Close after data in flight */
     int client_gone;            /* reading or writing the client failed */
     int decided;                /* the end was dealt with, once */
+    int cut;                    /* a restart cut the backend off here */
     volatile apr_uint32_t restarting;   /* set by child_stopping */
+    volatile apr_uint32_t mid_frame;    /* read by child_stopping */
     int registered;
     fastexc_tunnel_t *prev, *next;      /* this child's running tunnels */
 };
@@ -273,7 +284,7 @@ module __attribute__((visibility("default"))) AP_MODULE_DECLARE_DATA
 static ap_filter_rec_t *fastexc_filter_handle;
 static ap_filter_rec_t *fastexc_ws_filter_handle;
 static fastexc_counters_t *fastexc_counters;    /* NULL: not counting */
-static ap_filter_rec_t *fastexc_origin_in_handle, *fastexc_origin_out_handle;
+static ap_filter_rec_t *fastexc_origin_in_handle;
 static ap_filter_rec_t *fastexc_client_in_handle, *fastexc_client_out_handle;
 
 /* This child's running tunnels, for a graceful restart to close them. */
@@ -282,6 +293,8 @@ static fastexc_tunnel_t *fastexc_tunnels;
 static apr_thread_mutex_t *fastexc_tunnels_lock;
 #endif
 static int fastexc_generation;  /* this child's, from the MPM */
+/* child_stopping saw a restart: a tunnel starting after it closes at once */
+static volatile apr_uint32_t fastexc_restart_seen;
 
 /* What a tunnel's end sends by default, per FASTEXC_TUNNEL_* event. */
 static const fastexc_ws_exc_t fastexc_tunnel_defaults[FASTEXC_TUNNEL_EVENTS]
@@ -805,21 +818,54 @@ static void fastexc_ws_await_close(conn_rec *c, request_rec *r,
     }
 }
 
-/* Write a Close frame on the connection and flush it. */
+/* Bound the blocking writes on c to limit (or the socket's own timeout if
+ * shorter) until fastexc_ws_unbound(): a client that does not read holds
+ * the worker that long at most, not Timeout. An HTTP/2 stream's
+ * connection (c->master) has no socket of its own to touch. */
+typedef struct {
+    apr_socket_t *sock;
+    apr_interval_time_t saved;
+} fastexc_ws_bound_t;
+
+static void fastexc_ws_bound(conn_rec *c, apr_interval_time_t limit,
+                             fastexc_ws_bound_t *b)
+{
+    b->sock = c->master ? NULL : ap_get_conn_socket(c);
+    if (b->sock && apr_socket_timeout_get(b->sock, &b->saved) == APR_SUCCESS
+        && (b->saved < 0 || b->saved > limit)) {
+        apr_socket_timeout_set(b->sock, limit);
+    }
+    else {
+        b->sock = NULL;
+    }
+}
+
+static void fastexc_ws_unbound(const fastexc_ws_bound_t *b)
+{
+    if (b->sock) {
+        apr_socket_timeout_set(b->sock, b->saved);
+    }
+}
+
+/* Write a Close frame on the connection and flush it, within limit. */
 static apr_status_t fastexc_ws_write_close(conn_rec *c, apr_pool_t *p,
                                            int code, const char *reason,
-                                           apr_size_t rlen)
+                                           apr_size_t rlen,
+                                           apr_interval_time_t limit)
 {
     unsigned char frame[FASTEXC_WS_CLOSE_FRAME_MAX];
     apr_size_t flen = fastexc_ws_close_frame(frame, code, reason, rlen);
     apr_bucket_brigade *bb = apr_brigade_create(p, c->bucket_alloc);
+    fastexc_ws_bound_t bound;
     apr_status_t rv;
 
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_heap_create((const char *)frame,
                                                        flen, NULL,
                                                        c->bucket_alloc));
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(c->bucket_alloc));
+    fastexc_ws_bound(c, limit, &bound);
     rv = ap_pass_brigade(c->output_filters, bb);
+    fastexc_ws_unbound(&bound);
     apr_brigade_cleanup(bb);
     return rv;
 }
@@ -831,7 +877,7 @@ static apr_status_t fastexc_ws_send_close(conn_rec *c, request_rec *r,
                                           apr_interval_time_t timeout)
 {
     apr_status_t rv = fastexc_ws_write_close(c, r ? r->pool : c->pool, code,
-                                             reason, rlen);
+                                             reason, rlen, timeout);
 
     if (rv == APR_SUCCESS) {
         fastexc_ws_await_close(c, r, timeout);
@@ -845,7 +891,10 @@ static apr_status_t fastexc_ws_send_close(conn_rec *c, request_rec *r,
 static void fastexc_ws_switch(request_rec *r)
 {
     conn_rec *c = r->connection;
+    const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
+                                                      &fastexc_module);
     char accept[FASTEXC_WS_ACCEPT_LEN + 1];
+    fastexc_ws_bound_t bound;
 
     fastexc_ws_accept(apr_table_get(r->headers_in, "Sec-WebSocket-Key"),
                       accept);
@@ -855,7 +904,9 @@ static void fastexc_ws_switch(request_rec *r)
     apr_table_set(r->headers_out, "Sec-WebSocket-Accept", accept);
     r->status = HTTP_SWITCHING_PROTOCOLS;
     r->status_line = "101 Switching Protocols";
+    fastexc_ws_bound(c, fastexc_ws_timeout(dc), &bound);
     ap_send_interim_response(r, 1);
+    fastexc_ws_unbound(&bound);
     /* the close handshake has its own timeout */
     ap_remove_input_filter_byhandle(c->input_filters, "reqtimeout");
     c->keepalive = AP_CONN_CLOSE;
@@ -1357,42 +1408,82 @@ static const fastexc_ws_exc_t *fastexc_tunnel_exc(const fastexc_dir_conf *dc,
     return dc->tunnel_close[event].exc;
 }
 
-static void fastexc_tunnel_register(fastexc_tunnel_t *t, int add)
+/* c's watcher, its input filter added the first time (and only then). */
+static fastexc_watch_t *fastexc_watch(conn_rec *c, ap_filter_rec_t *in)
+{
+    fastexc_watch_t *w = ap_get_module_config(c->conn_config,
+                                              &fastexc_module);
+
+    if (!w) {
+        w = apr_pcalloc(c->pool, sizeof(*w));
+        w->in = ap_add_input_filter_handle(in, w, NULL, c);
+        ap_set_module_config(c->conn_config, &fastexc_module, w);
+    }
+    return w;
+}
+
+/* Cut t's backend off for reading, so that its worker, asleep in the
+ * tunnel's poll, wakes and sees the backend end. Under the list's lock. */
+static void fastexc_tunnel_wake(fastexc_tunnel_t *t)
+{
+    apr_atomic_set32(&t->restarting, 1);
+    /* mid-frame, the worker cuts at the frame's end as the rest arrives:
+     * a socket shut now would end it at whatever byte came last */
+    if (t->origin_sock && !apr_atomic_read32(&t->mid_frame)) {
+        apr_socket_shutdown(t->origin_sock, APR_SHUTDOWN_READ);
+    }
+}
+
+/* Into this child's list of tunnels a restart closes. Without the list's
+ * lock (threads, and none could be made) tunnels are not listed: a
+ * restart then leaves them as httpd does (FX0033 said so at start). */
+static void fastexc_tunnel_register(fastexc_tunnel_t *t)
 {
 #if APR_HAS_THREADS
-    if (fastexc_tunnels_lock) {
-        apr_thread_mutex_lock(fastexc_tunnels_lock);
+    if (!fastexc_tunnels_lock) {
+        return;
     }
+    apr_thread_mutex_lock(fastexc_tunnels_lock);
 #endif
-    if (add && !t->registered) {
-        t->next = fastexc_tunnels;
-        if (fastexc_tunnels) {
-            fastexc_tunnels->prev = t;
-        }
-        fastexc_tunnels = t;
-        t->registered = 1;
+    t->next = fastexc_tunnels;
+    if (fastexc_tunnels) {
+        fastexc_tunnels->prev = t;
     }
-    else if (!add && t->registered) {
-        if (t->prev) {
-            t->prev->next = t->next;
-        }
-        else {
-            fastexc_tunnels = t->next;
-        }
-        if (t->next) {
-            t->next->prev = t->prev;
-        }
-        t->registered = 0;
-    }
-    /* out of the list, the backend socket is no longer touched by
-     * child_stopping: it may close */
-    if (!add) {
-        t->origin_sock = NULL;
+    fastexc_tunnels = t;
+    t->registered = 1;
+    /* the 101 came after child_stopping went through the list */
+    if (apr_atomic_read32(&fastexc_restart_seen)) {
+        fastexc_tunnel_wake(t);
     }
 #if APR_HAS_THREADS
-    if (fastexc_tunnels_lock) {
-        apr_thread_mutex_unlock(fastexc_tunnels_lock);
+    apr_thread_mutex_unlock(fastexc_tunnels_lock);
+#endif
+}
+
+/* Out of the list: child_stopping no longer touches the backend socket,
+ * which may close now. */
+static void fastexc_tunnel_unregister(fastexc_tunnel_t *t)
+{
+    if (!t->registered) {
+        t->origin_sock = NULL;
+        return;
     }
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(fastexc_tunnels_lock);
+#endif
+    if (t->prev) {
+        t->prev->next = t->next;
+    }
+    else {
+        fastexc_tunnels = t->next;
+    }
+    if (t->next) {
+        t->next->prev = t->prev;
+    }
+    t->registered = 0;
+    t->origin_sock = NULL;
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(fastexc_tunnels_lock);
 #endif
 }
 
@@ -1443,7 +1534,7 @@ static void fastexc_tunnel_end(fastexc_tunnel_t *t, int event)
     }
     /* through the client output filter too: it sees this Close go by */
     rv = fastexc_ws_write_close(c, r->pool, exc->code, exc->reason,
-                                exc->reason_len);
+                                exc->reason_len, fastexc_ws_timeout(t->dc));
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, FXLOGNO(0032)
                       "WebSocket tunnel ended (%s): the Close could not "
@@ -1455,38 +1546,36 @@ static void fastexc_tunnel_end(fastexc_tunnel_t *t, int event)
                                     why[event]));
 }
 
-/* Take one of t's filters out. A removed filter stays reachable from a
- * chain built while it was in place: without its ctx it passes through. */
-static void fastexc_tunnel_drop(ap_filter_t **f, int input)
+/* The backend's end as the tunnel's worker sees it: a restart that cut it
+ * off, or the backend itself. */
+static int fastexc_tunnel_origin_event(fastexc_tunnel_t *t)
 {
-    if (*f) {
-        if (input) {
-            ap_remove_input_filter(*f);
-        }
-        else {
-            ap_remove_output_filter(*f);
-        }
-        (*f)->ctx = NULL;
-        *f = NULL;
-    }
+    return apr_atomic_read32(&t->restarting) ? FASTEXC_TUNNEL_RESTART
+                                             : FASTEXC_TUNNEL_BACKEND;
 }
 
 /* The backend connection is released (its request pool goes first, while
- * its socket is still open): let go of it. */
+ * its socket is still open): let go of it. A write to the backend that
+ * failed below our filters (ap_proxy_tunnel_run() flushing) left the
+ * connection aborted: the backend's end, not a timeout. */
 static apr_status_t fastexc_tunnel_release(void *data)
 {
     fastexc_tunnel_t *t = data;
 
+    if (t->started && t->origin_c->aborted) {
+        t->origin_ended = 1;
+    }
     t->origin_pool = NULL;
-    fastexc_tunnel_register(t, 0);
-    fastexc_tunnel_drop(&t->origin_in, 1);
-    fastexc_tunnel_drop(&t->origin_out, 0);
+    fastexc_tunnel_unregister(t);
+    if (t->origin_w->t == t) {
+        t->origin_w->t = NULL;
+    }
     return APR_SUCCESS;
 }
 
-/* r ends: its client connection filters go (the connection may be kept
- * alive when the backend did not upgrade). mod_proxy released the backend
- * before; if it ever did not, t (in r->pool) is let go of there now. */
+/* r ends (the client connection may be kept alive when the backend did not
+ * upgrade). mod_proxy released the backend before; if it ever did not, t
+ * (in r->pool) is let go of there now. */
 static apr_status_t fastexc_tunnel_done(void *data)
 {
     fastexc_tunnel_t *t = data;
@@ -1495,8 +1584,9 @@ static apr_status_t fastexc_tunnel_done(void *data)
         apr_pool_cleanup_kill(t->origin_pool, t, fastexc_tunnel_release);
         fastexc_tunnel_release(t);
     }
-    fastexc_tunnel_drop(&t->client_in, 1);
-    fastexc_tunnel_drop(&t->client_out, 0);
+    if (t->client_w->t == t) {
+        t->client_w->t = NULL;
+    }
     return APR_SUCCESS;
 }
 
@@ -1509,8 +1599,10 @@ static int fastexc_proxy_create_req(request_rec *r, request_rec *pr)
                                                       &fastexc_module);
     fastexc_req_conf *rc;
     fastexc_tunnel_t *t;
+    conn_rec *oc;
+    ap_filter_t *before;
 
-    if (dc->tunnel != 1 || r->main || !pr || !pr->connection
+    if (dc->tunnel != 1 || r->main || !pr || !(oc = pr->connection)
         || !fastexc_ws_is_upgrade(r)) {
         return OK;
     }
@@ -1525,16 +1617,26 @@ static int fastexc_proxy_create_req(request_rec *r, request_rec *pr)
     t->dc = dc;
     fastexc_ws_tracker_init(&t->down);
     fastexc_ws_tracker_init(&t->up);
-    t->origin_sock = ap_get_conn_socket(pr->connection);
+    t->origin_c = oc;
+    t->origin_sock = ap_get_conn_socket(oc);
     t->origin_pool = pr->pool;
-    t->origin_in = ap_add_input_filter_handle(fastexc_origin_in_handle, t,
-                                              NULL, pr->connection);
-    t->origin_out = ap_add_output_filter_handle(fastexc_origin_out_handle, t,
-                                                NULL, pr->connection);
+    /* make_fake_req() gave pr the connection's filters before this hook:
+     * once ours heads them, pr must start with it too, or HTTP_IN, added
+     * later, is put where pr's chain no longer passes and the backend's
+     * answer is read without its framing */
+    before = oc->input_filters;
+    t->origin_w = fastexc_watch(oc, fastexc_origin_in_handle);
+    if (pr->input_filters == before) {
+        pr->input_filters = oc->input_filters;
+    }
+    if (pr->proto_input_filters == before) {
+        pr->proto_input_filters = oc->input_filters;
+    }
+    t->origin_w->t = t;
     /* the client's frames are read only once the 101 is on its way, but
      * from the first one: this filter is in place before */
-    t->client_in = ap_add_input_filter_handle(fastexc_client_in_handle, t,
-                                              NULL, r->connection);
+    t->client_w = fastexc_watch(r->connection, fastexc_client_in_handle);
+    t->client_w->t = t;
     apr_pool_cleanup_register(pr->pool, t, fastexc_tunnel_release,
                               apr_pool_cleanup_null);
     apr_pool_cleanup_register(r->pool, t, fastexc_tunnel_done,
@@ -1551,13 +1653,75 @@ static void fastexc_tunnel_start(fastexc_tunnel_t *t)
     conn_rec *c = r->connection;
 
     t->started = 1;
-    t->client_out = ap_add_output_filter_handle(fastexc_client_out_handle, t,
-                                                NULL, c);
+    if (!t->client_w->out) {
+        t->client_w->out = ap_add_output_filter_handle(
+            fastexc_client_out_handle, t->client_w, NULL, c);
+    }
     /* as ap_proxy_tunnel_create() left them: the connection's filters, so
      * the EOS that ends r passes the client output filter */
     r->output_filters = r->proto_output_filters = c->output_filters;
     r->input_filters = r->proto_input_filters = c->input_filters;
-    fastexc_tunnel_register(t, 1);
+    if (fastexc_tunnel_exc(t->dc, FASTEXC_TUNNEL_RESTART)) {
+        fastexc_tunnel_register(t);
+    }
+}
+
+/* A restart is under way: forward the whole frames of what was read and
+ * cut the backend off after the last of them. What is read after a cut is
+ * never forwarded; a frame under way is forwarded to its end first (the
+ * cut then falls in a later read). */
+static void fastexc_tunnel_cut(fastexc_tunnel_t *t, apr_bucket_brigade *bb)
+{
+    /* all read before went through the client output filter: t->down */
+    fastexc_ws_reader_t rd = t->down;
+    apr_bucket *e, *at = NULL;
+    apr_size_t at_off = 0;
+    int found = fastexc_ws_reader_at_boundary(&rd);
+
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
+         e = APR_BUCKET_NEXT(e)) {
+        const char *data;
+        apr_size_t len, off = 0;
+
+        if (APR_BUCKET_IS_METADATA(e)) {
+            continue;
+        }
+        if (apr_bucket_read(e, &data, &len, APR_BLOCK_READ) != APR_SUCCESS) {
+            return;
+        }
+        while (off < len && rd.state == FASTEXC_WS_MORE) {
+            off += fastexc_ws_reader_feed_frame(
+                &rd, (const unsigned char *)data + off, len - off);
+            if (fastexc_ws_reader_at_boundary(&rd)) {
+                found = 1;
+                at = e;
+                at_off = off;
+            }
+        }
+        if (rd.state != FASTEXC_WS_MORE) {
+            /* the backend's own Close, or frames no longer followed:
+             * forwarded as they are, the end decides */
+            return;
+        }
+    }
+    if (!found) {
+        return;
+    }
+    if (at) {
+        if (at_off < at->length) {
+            apr_bucket_split(at, at_off);
+        }
+        e = APR_BUCKET_NEXT(at);
+    }
+    else {
+        e = APR_BRIGADE_FIRST(bb);
+    }
+    while (e != APR_BRIGADE_SENTINEL(bb)) {
+        apr_bucket *next = APR_BUCKET_NEXT(e);
+        apr_bucket_delete(e);
+        e = next;
+    }
+    t->cut = 1;
 }
 
 static apr_status_t fastexc_origin_in_filter(ap_filter_t *f,
@@ -1566,10 +1730,21 @@ static apr_status_t fastexc_origin_in_filter(ap_filter_t *f,
                                              apr_read_type_e block,
                                              apr_off_t readbytes)
 {
-    fastexc_tunnel_t *t = f->ctx;
-    apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    fastexc_watch_t *w = f->ctx;
+    fastexc_tunnel_t *t = w->t;
+    apr_status_t rv;
     int data = 0;
 
+    if (t && t->cut) {
+        /* a restart cut the backend off: nothing more is read */
+        rv = APR_EOF;
+        if (t->decided) {
+            return rv;
+        }
+    }
+    else {
+        rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    }
     /* headers are read by lines; only the tunnel reads bytes after 101 */
     if (!t || t->decided || mode != AP_MODE_READBYTES) {
         return rv;
@@ -1579,6 +1754,12 @@ static apr_status_t fastexc_origin_in_filter(ap_filter_t *f,
             return rv;
         }
         fastexc_tunnel_start(t);
+    }
+    if (rv == APR_SUCCESS && apr_atomic_read32(&t->restarting)) {
+        fastexc_tunnel_cut(t, bb);
+        if (t->cut && APR_BRIGADE_EMPTY(bb)) {
+            rv = APR_EOF;
+        }
     }
     if (rv == APR_SUCCESS) {
         /* an EOS ends what a read returns (core's, mod_ssl's) */
@@ -1599,36 +1780,9 @@ static apr_status_t fastexc_origin_in_filter(ap_filter_t *f,
         t->close_pending = 1;
     }
     else {
-        fastexc_tunnel_end(t, apr_atomic_read32(&t->restarting)
-                              ? FASTEXC_TUNNEL_RESTART
-                              : FASTEXC_TUNNEL_BACKEND);
+        fastexc_tunnel_end(t, fastexc_tunnel_origin_event(t));
     }
     return rv;
-}
-
-static apr_status_t fastexc_origin_out_filter(ap_filter_t *f,
-                                              apr_bucket_brigade *bb)
-{
-    fastexc_tunnel_t *t = f->ctx;
-    apr_status_t rv = ap_pass_brigade(f->next, bb);
-
-    if (rv != APR_SUCCESS && t && t->started) {
-        t->origin_ended = 1;    /* writing to the backend failed */
-    }
-    return rv;
-}
-
-/* Feed one bucket holding a frame header to a tracker. */
-static void fastexc_tunnel_feed(fastexc_ws_reader_t *rd, apr_bucket *e)
-{
-    const char *data;
-    apr_size_t len;
-
-    if (apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ) != APR_SUCCESS) {
-        rd->state = FASTEXC_WS_INVALID;     /* can no longer follow */
-        return;
-    }
-    fastexc_ws_reader_feed(rd, (const unsigned char *)data, len);
 }
 
 /* Follow one bucket: a payload the tracker may pass over is never read
@@ -1637,12 +1791,19 @@ static void fastexc_tunnel_feed(fastexc_ws_reader_t *rd, apr_bucket *e)
 static APR_INLINE void fastexc_tunnel_follow(fastexc_ws_reader_t *rd,
                                              apr_bucket *e)
 {
+    const char *data;
+    apr_size_t len;
+
     if (APR_BUCKET_IS_METADATA(e) || rd->state != FASTEXC_WS_MORE
         || (e->length != (apr_size_t)-1
             && fastexc_ws_reader_skip(rd, e->length))) {
         return;
     }
-    fastexc_tunnel_feed(rd, e);
+    if (apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ) != APR_SUCCESS) {
+        rd->state = FASTEXC_WS_INVALID;     /* can no longer follow */
+        return;
+    }
+    fastexc_ws_reader_feed(rd, (const unsigned char *)data, len);
 }
 
 static apr_status_t fastexc_client_in_filter(ap_filter_t *f,
@@ -1651,7 +1812,8 @@ static apr_status_t fastexc_client_in_filter(ap_filter_t *f,
                                              apr_read_type_e block,
                                              apr_off_t readbytes)
 {
-    fastexc_tunnel_t *t = f->ctx;
+    fastexc_watch_t *w = f->ctx;
+    fastexc_tunnel_t *t = w->t;
     apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
     apr_bucket *e;
 
@@ -1677,38 +1839,24 @@ static apr_status_t fastexc_client_in_filter(ap_filter_t *f,
     return rv;
 }
 
-/* The client output filter leaves: r's filter pointers may start with it
- * (fastexc_tunnel_start). */
-static void fastexc_tunnel_unhook(fastexc_tunnel_t *t, ap_filter_t *f)
-{
-    request_rec *r = t->r;
-
-    fastexc_tunnel_drop(&t->client_out, 0);
-    if (r->output_filters == f) {
-        r->output_filters = f->next;
-    }
-    if (r->proto_output_filters == f) {
-        r->proto_output_filters = f->next;
-    }
-}
-
 /* Follows what goes to the client after the 101; at the EOS that ends r,
  * an end neither side saw is the tunnel's timeout (or a restart). */
 static apr_status_t fastexc_client_out_filter(ap_filter_t *f,
                                               apr_bucket_brigade *bb)
 {
-    fastexc_tunnel_t *t = f->ctx;
+    fastexc_watch_t *w = f->ctx;
+    fastexc_tunnel_t *t = w->t;
     apr_bucket *e, *eos = NULL;
     apr_status_t rv;
 
-    if (!t) {
+    if (!t || !t->started) {
         return ap_pass_brigade(f->next, bb);
     }
     for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
          e = APR_BUCKET_NEXT(e)) {
         if (AP_BUCKET_IS_EOR(e)) {
             /* r (and t) may be gone once this passes */
-            fastexc_tunnel_unhook(t, f);
+            w->t = NULL;
             return ap_pass_brigade(f->next, bb);
         }
         if (APR_BUCKET_IS_EOS(e)) {
@@ -1717,12 +1865,18 @@ static apr_status_t fastexc_client_out_filter(ap_filter_t *f,
         }
         fastexc_tunnel_follow(&t->down, e);
     }
+    if (t->registered) {
+        /* for child_stopping (another thread): may the socket be cut now */
+        apr_atomic_set32(&t->mid_frame,
+                         !fastexc_ws_reader_at_boundary(&t->down));
+    }
     if (eos) {
-        /* the tunnel is over: what comes first goes first, then ours */
+        /* the tunnel is over: what comes first goes first, then ours
+         * (which this filter, let go of, passes through) */
         apr_bucket_brigade *rest = apr_brigade_split(bb, eos);
         rv = APR_BRIGADE_EMPTY(bb) ? APR_SUCCESS : ap_pass_brigade(f->next, bb);
         t->client_gone |= rv != APR_SUCCESS;
-        fastexc_tunnel_unhook(t, f);
+        w->t = NULL;
         if (!t->decided) {
             fastexc_tunnel_end(t, t->origin_ended ? FASTEXC_TUNNEL_BACKEND
                                   : apr_atomic_read32(&t->restarting)
@@ -1736,9 +1890,7 @@ static apr_status_t fastexc_client_out_filter(ap_filter_t *f,
         t->client_gone = 1;
     }
     else if (t->close_pending && !t->decided) {
-        fastexc_tunnel_end(t, apr_atomic_read32(&t->restarting)
-                              ? FASTEXC_TUNNEL_RESTART
-                              : FASTEXC_TUNNEL_BACKEND);
+        fastexc_tunnel_end(t, fastexc_tunnel_origin_event(t));
     }
     return rv;
 }
@@ -2477,11 +2629,13 @@ static void fastexc_child_init(apr_pool_t *pchild, server_rec *s)
 }
 
 /* The MPM stops this child gracefully (threaded MPMs, from the listener):
- * if it is a restart (the parent moved to a new generation), cut each
- * running tunnel's backend off for reading. Its worker then sees the
- * backend end and sends the restart Close at a frame boundary, in order
- * with what it was forwarding; the backend still gets the client's reply.
- * A graceful stop of this child alone (fewer idle children, MaxConnections-
+ * if it is a restart (the parent moved to a new generation), each listed
+ * tunnel (its scope sends a Close for a restart) is told, and cut off from
+ * its backend for reading if it is at a frame boundary. Its worker then
+ * sees the backend end and sends the restart Close, in order with what it
+ * was forwarding; a tunnel in the middle of a frame is cut by its worker
+ * where the frame ends. The backend still gets the client's reply. A
+ * graceful stop of this child alone (fewer idle children, MaxConnections-
  * PerChild) leaves tunnels to end on their own, as httpd does. */
 static void fastexc_child_stopping(apr_pool_t *pchild, int graceful)
 {
@@ -2499,12 +2653,10 @@ static void fastexc_child_stopping(apr_pool_t *pchild, int graceful)
     }
     apr_thread_mutex_lock(fastexc_tunnels_lock);
 #endif
+    apr_atomic_set32(&fastexc_restart_seen, 1);
     for (t = fastexc_tunnels; t; t = t->next) {
-        apr_atomic_set32(&t->restarting, 1);
-        if (t->origin_sock) {
-            apr_socket_shutdown(t->origin_sock, APR_SHUTDOWN_READ);
-            n++;
-        }
+        fastexc_tunnel_wake(t);
+        n++;
     }
 #if APR_HAS_THREADS
     apr_thread_mutex_unlock(fastexc_tunnels_lock);
@@ -2584,9 +2736,6 @@ static void fastexc_register_hooks(apr_pool_t *p)
      * the frames above TLS. */
     fastexc_origin_in_handle = ap_register_input_filter(
         "FASTEXC_TUNNEL_ORIGIN_IN", fastexc_origin_in_filter, NULL,
-        AP_FTYPE_CONNECTION);
-    fastexc_origin_out_handle = ap_register_output_filter(
-        "FASTEXC_TUNNEL_ORIGIN_OUT", fastexc_origin_out_filter, NULL,
         AP_FTYPE_CONNECTION);
     fastexc_client_in_handle = ap_register_input_filter(
         "FASTEXC_TUNNEL_CLIENT_IN", fastexc_client_in_filter, NULL,

@@ -68,6 +68,25 @@ my %raw = (
         for (1 .. 7) { print $s 'y' x 10000; sleep 0.02 }
         1;
     },
+    # one 2 MiB frame at about 2 MiB/s, a pause, then another frame:
+    # a restart during the first must let it end, then close
+    'slow-big' => sub {
+        my $s = shift;
+        print $s "\x82\x7f", pack('Q>', 2 * 1024 * 1024);
+        for (1 .. 32) { print $s 'z' x 65536; sleep 0.03 }
+        sleep 0.5;
+        print $s "\x81\x05after";
+        my $sel = IO::Select->new($s);
+        1 while $sel->can_read(10) && sysread($s, my $b, 65536);
+        1;
+    },
+    # reads nothing of a large upload, then resets the connection
+    'stall-reset' => sub {
+        my $s = shift;
+        sleep 1.5;
+        setsockopt($s, SOL_SOCKET, SO_LINGER, pack('ii', 1, 0));
+        1;
+    },
     # waits for the client's Close, then goes without answering it
     'client-close' => sub {
         my $s = shift;
@@ -98,6 +117,21 @@ if (!$raw_pid) {
         my ($path) = $head =~ m{^GET /(\S*) };
         my ($key) = $head =~ /^Sec-WebSocket-Key:\s*(\S+)/mi;
         POSIX::_exit(0) if !defined $key;   # the readiness probe
+        if ($path =~ /^refuse/) {
+            # refuses every upgrade with a chunked JSON 403, keeping the
+            # connection for the next request (a reused backend connection)
+            while ($head =~ /\r\n\r\n/) {
+                $head =~ s/^.*?\r\n\r\n//s;
+                print $s "HTTP/1.1 403 Forbidden\r\n",
+                    "Content-Type: application/json\r\n",
+                    "Transfer-Encoding: chunked\r\n\r\n",
+                    "14\r\n{\"detail\":\"refused\"}\r\n0\r\n\r\n";
+                while ($head !~ /\r\n\r\n/ && $sel->can_read(30)) {
+                    sysread($s, $head, 4096, length $head) or last;
+                }
+            }
+            POSIX::_exit(0);
+        }
         my $accept = sha1_base64($key . '258EAFA5-E914-47DA-95CA-C5AB0DC85B11')
             . '=';
         print $s "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n",
@@ -154,6 +188,7 @@ MaxRequestWorkers 100
     ProxyPass /off/raw/ $rawb/ upgrade=websocket
     ProxyPass /custom/raw/ $rawb/ upgrade=websocket
     ProxyPass /backend-off/raw/ $rawb/ upgrade=websocket
+    ProxyPass /restart-off/echo $up/echo upgrade=websocket
     <Location /on>
         FastExcWebSocketTunnelClose On
     </Location>
@@ -163,6 +198,10 @@ MaxRequestWorkers 100
     <Location /backend-off>
         FastExcWebSocketTunnelClose On
         FastExcWebSocketTunnelClose backend Off
+    </Location>
+    <Location /restart-off>
+        FastExcWebSocketTunnelClose On
+        FastExcWebSocketTunnelClose restart Off
     </Location>
 </VirtualHost>
 
@@ -284,6 +323,32 @@ for my $case (@ends) {
     restart_uvicorn() if $end && $end == \&kill_uvicorn;
 }
 
+# The backend stops reading a large upload and resets: the tunnel fails
+# flushing towards it, below the module's filters. That is the backend's
+# end (1011), not the idle timeout it was taken for.
+{
+    my ($sock, $status, $buf) = open_ws('/on/raw/stall-reset');
+    is($status, 101, 'backend reset during an upload: 101');
+    $sock->blocking(0);
+    my $sel = IO::Select->new($sock);
+    my $frame = fx_ws_client_frame(2, 'u' x 60000);
+    my ($sent, $start, $pending) = (0, time, '');
+    while (time - $start < 4 && $sent < 64 * 1024 * 1024) {
+        $pending = $frame if $pending eq '';
+        last unless $sel->can_write(0.5);
+        my $n = syswrite($sock, $pending);
+        last if !defined $n && !$!{EAGAIN};
+        next unless $n;
+        substr($pending, 0, $n, '');
+        $sent += $n;
+    }
+    $sock->blocking(1);
+    my ($got, $eof) = read_to_eof($sock, $buf, 10);
+    is(unpack('H*', $got), unpack('H*', close_frame(1011, 'Backend went away')),
+       'backend reset during an upload: 1011')
+        or diag("sent $sent bytes");
+}
+
 like(log_text('error_log'), qr/FX0028: WebSocket closed with 1011, reason "Backend went away", tunnel ended: the backend went away/,
      'logged once with the code, reason and why');
 like(log_text('error_log'), qr/FX0030: WebSocket tunnel ended \(the backend went away\) in the middle of a frame/,
@@ -305,10 +370,37 @@ like(log_text('access_log'), qr{^/off/echo ws=- }m,
         "Sec-WebSocket-Version: 13\r\n\r\n",
         "GET /nothing HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
     my $first = fx_read_response($sock);
-    my $second = fx_read_response($sock);
+    # both answers may come in one read: the second starts in what is left
+    my $second = fx_read_response($sock, buffer => $first->{leftover});
     is($first->{status}, 403, "a refused upgrade: the backend's 403 passes");
     is($second && $second->{status}, 404,
        'a pipelined request after it: answered on the same connection');
+}
+
+# A backend refusing upgrades with a chunked body, on one keep-alive client
+# connection (and a reused backend one): the directive changes nothing. It
+# once put its filter where mod_proxy_http's HTTP_IN was then added past:
+# the chunk framing reached the client after Timeout, and the next request
+# hung.
+for my $scope ('on', 'off') {
+    my $sock = fx_connect("127.0.0.1:$port");
+    for my $n (1, 2) {
+        my $start = time;
+        fx_send($sock, path => "/$scope/raw/refuse", close => 0,
+                headers => [['Upgrade', 'websocket'],
+                            ['Connection', 'Upgrade'],
+                            ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='],
+                            ['Sec-WebSocket-Version', '13']]);
+        my $res = eval { fx_read_response($sock) } || {};
+        my $took = time - $start;
+        is(($res->{status} // 'none') . ' ' . ($res->{body} // ''),
+           '403 {"detail":"refused"}',
+           "refused upgrade ($scope), request $n: the backend's 403 and "
+           . 'its body, unframed');
+        ok($took < 3, "refused upgrade ($scope), request $n: at once")
+            or diag(sprintf 'took %.1f s', $took);
+    }
+    close $sock;
 }
 
 # ---- normal ends: byte for byte the same with and without -------------------
@@ -399,13 +491,16 @@ SKIP: {
 {
     my ($on, undef, $on_buf) = open_ws('/on/echo');
     my ($off, undef, $off_buf) = open_ws('/off/echo');
-    for my $s ($on, $off) {
+    my ($roff, undef, $roff_buf) = open_ws('/restart-off/echo');
+    for my $s ($on, $off, $roff) {
         print $s fx_ws_client_frame(1, 'before');
     }
     my $f = fx_ws_read_frame($on, \$on_buf);
     is($f && $f->{payload}, 'before', 'restart: the On tunnel echoes');
     $f = fx_ws_read_frame($off, \$off_buf);
     is($f && $f->{payload}, 'before', 'restart: the Off tunnel echoes');
+    $f = fx_ws_read_frame($roff, \$roff_buf);
+    is($f && $f->{payload}, 'before', 'restart: the restart Off tunnel echoes');
 
     my $o = `'$httpd' -f '$conf' -k graceful 2>&1`;
     is($? >> 8, 0, 'graceful restart') or diag($o);
@@ -422,6 +517,13 @@ SKIP: {
     print $off fx_ws_client_frame(8, pack('n', 1000));
     $f = fx_ws_read_frame($off, \$off_buf);
     is($f && $f->{opcode}, 8, 'restart: and closes normally');
+    # "restart Off" in an On scope: the same (it was cut with a bare EOF)
+    print $roff fx_ws_client_frame(1, 'after');
+    $f = fx_ws_read_frame($roff, \$roff_buf);
+    is($f && $f->{payload}, 'after', 'restart: the restart Off tunnel lives on');
+    print $roff fx_ws_client_frame(8, pack('n', 1000));
+    $f = fx_ws_read_frame($roff, \$roff_buf);
+    is($f && $f->{opcode}, 8, 'restart: and closes normally too');
 
     # the new generation tunnels
     my ($again, $status, $buf);
@@ -435,6 +537,31 @@ SKIP: {
     is($f && $f->{payload}, 'new', 'restart: a new tunnel works');
     like(log_text('error_log'), qr/FX0034: graceful restart: closing 1 WebSocket tunnel/,
          'restart: logged');
+    close $again;
+}
+
+# A restart while the backend streams one large frame: the frame reaches
+# its end, then 1012 (the socket was cut at whatever byte had arrived).
+{
+    my ($sock, $status, $buf) = open_ws('/on/raw/slow-big');
+    is($status, 101, 'restart mid-frame: 101');
+    my $sel = IO::Select->new($sock);
+    while (length $buf < 200_000 && $sel->can_read(10)) {
+        sysread($sock, $buf, 65536, length $buf) or last;
+    }
+    my $o = `'$httpd' -f '$conf' -k graceful 2>&1`;
+    is($? >> 8, 0, 'restart mid-frame: graceful restart') or diag($o);
+    my ($got, $eof) = read_to_eof($sock, $buf, 15);
+    my $frame = "\x82\x7f" . pack('Q>', 2 * 1024 * 1024);
+    is(length $got, length($frame) + 2 * 1024 * 1024 + 19,
+       'restart mid-frame: the whole frame, then a Close')
+        or diag('got ' . length($got) . ' bytes');
+    is(unpack('H*', substr($got, 0, 10)), unpack('H*', $frame),
+       'restart mid-frame: the frame as sent');
+    is(unpack('H*', substr($got, 10 + 2 * 1024 * 1024)),
+       unpack('H*', close_frame(1012, 'Service restart')),
+       'restart mid-frame: 1012 at its end, nothing after');
+    ok(defined $eof, 'restart mid-frame: then the connection closes');
 }
 
 done_testing();
