@@ -25,6 +25,7 @@ EOT
 chmod 755 "$build/httpd"
 
 status=0
+export FASTEXC_INSTRUMENTED=memcheck
 HTTPD="$build/httpd" sh "$top/scripts/apache-test.sh" -one-process || status=$?
 
 bad=$(grep -l -E "ERROR SUMMARY: [1-9]" "$logs"/vg.* 2>/dev/null || true)

@@ -40,6 +40,7 @@ ASAN_OPTIONS=help=1 "$build/httpd" -v 2>&1 | grep -q "AddressSanitizer" || {
     echo "sanitize: httpd does not run with the ASan runtime" >&2; exit 1; }
 
 # httpd frees its pools, not every malloc, at exit: leaks are memcheck's job
+export FASTEXC_INSTRUMENTED=asan
 export ASAN_OPTIONS="detect_leaks=0:log_path=$reports/asan:abort_on_error=0"
 export UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan"
 status=0
