@@ -26,7 +26,7 @@ WARN     = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
 .PHONY: all build deps run stop test unit apache-test lint bench bench-smoke \
         sanitize memcheck soak fuzz fuzz-smoke \
-        install clean differential
+        install clean differential coverage
 
 all: build
 
@@ -83,6 +83,12 @@ test: deps
 	@$(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory bench-smoke
+
+# line and branch coverage (gcov, lcov) of the Check, differential and
+# Apache::Test suites; the report in build/coverage/html
+coverage: deps
+	@APXS="$(APXS)" HTTPD="$(HTTPD)" PYTHON="$(PYTHON)" PERL="$(PERL)" \
+	    CC="$(CC)" sh scripts/coverage.sh
 
 # sustained load with graceful restarts (SOAK_SECONDS, default 180)
 soak: deps

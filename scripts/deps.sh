@@ -13,7 +13,8 @@ PACKAGES="gcc make pkg-config apache2 apache2-dev libjansson-dev check
 libapache2-mod-perl2 libwww-perl python3 python3-fastapi python3-uvicorn
 python3-websockets python3-h2 curl
 wrk nginx valgrind gnuplot-nox apache2-utils python3-httptools python3-uvloop
-nghttp2-client clang libclang-rt-14-dev"
+nghttp2-client clang libclang-rt-14-dev
+lcov"
 
 missing=""
 for p in $PACKAGES; do
