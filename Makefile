@@ -26,7 +26,7 @@ WARN     = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
 .PHONY: all build deps run stop test unit apache-test lint bench bench-smoke \
         sanitize memcheck soak fuzz fuzz-smoke \
-        install clean differential coverage
+        install clean differential coverage mutate
 
 all: build
 
@@ -83,6 +83,12 @@ test: deps
 	@$(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory bench-smoke
+
+# each planted bug of tests/mutants/ in a copy of the tree, against the
+# Check, differential and relevant Apache::Test tests (slow; not in test)
+mutate:
+	@APXS="$(APXS)" HTTPD="$(HTTPD)" PYTHON="$(PYTHON)" PERL="$(PERL)" \
+	    sh scripts/mutate.sh
 
 # line and branch coverage (gcov, lcov) of the Check, differential and
 # Apache::Test suites; the report in build/coverage/html
