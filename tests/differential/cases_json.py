@@ -26,6 +26,16 @@ SPECIAL_CHARS = "\"\\/\b\f\n\r\t\x00\x1f\x7f\x80\x9f\u2028\u2029\ufeff\uffff" \
                 "\U0001f600\U0010ffff\u00e9"
 
 
+# Texts at the edges of number reading and nesting, run every time.
+EDGE_TEXTS = ["1e-400", "-1e-400", "4.9e-324", "2.4703282292062328e-324",
+              "2.4703282292062327e-324", "0e5", "-0E0", "-0",
+              "1.7976931348623158e308", "9007199254740993",
+              "9007199254740993.0", "123456789012345678901234567890e-10",
+              "0.000001", "1e-7", "[1e16,1e15,123456789012345678.0]",
+              "9223372036854775807", "-9223372036854775808",
+              "[" * 200 + "]" * 200, '{"":{"":[{}]}}']
+
+
 def python_render(text):
     return json.dumps(json.loads(text), ensure_ascii=False, allow_nan=False,
                       separators=(",", ":")).encode("utf-8")
@@ -166,6 +176,8 @@ REFUSED = {
     "-Infinity": (False, "not JSON (as above)"),
     "1e400": (False, "overflows a double: Python reads inf, FastAPI's "
               "renderer fails on it"),
+    "1.7976931348623159e308": (False, "rounds beyond the largest double "
+                               "(as above)"),
     "18446744073709551616": (True, "integer beyond 64 bits: Python renders "
                              "it, jansson's integers are 64-bit"),
     "-9223372036854775809": (True, "integer beyond 64 bits (as above)"),
@@ -196,6 +208,8 @@ def refused_case(text, renders, why):
 
 
 def cases(rng):
+    for text in EDGE_TEXTS:
+        yield json_case(text)
     for _ in range(1500):
         v = rand_value(rng)
         text = ws(rng) + emit(v, rng) + ws(rng)
