@@ -19,6 +19,26 @@
  * subrequest and reports its status, to show that a raise there sends
  * nothing; `SetHandler fastexc-test-ws` is a WebSocket endpoint of its own
  * that sends "hello" and then closes with fastexc_websocket_close(4002).
+ *
+ * The API from unusual places (t/api_edges.t):
+ *   SetHandler fastexc-test-late   writes "partial\n", then raises 418 "too
+ *       late" (header X-Late: raised) and returns its status; X-Late: flush
+ *       flushes the body first (the status line and headers are sent);
+ *       X-Late: flush-plain returns 418 after the flush without raising
+ *       (httpd's own answer, for comparison).
+ *   SetHandler fastexc-test-twice  raises twice in one request, X-Twice:
+ *       http      404 "first" (X-First) then 409 "second" (X-Second); the
+ *                 second's status is returned, or the first's with
+ *                 X-Return: first
+ *       bad       404 "first", then 400 with a detail that is not JSON
+ *       ws        fastexc_raise_websocket 4001 "first", then 4002 "second"
+ *       ws-http   fastexc_raise_websocket 4001 "first", then 409 "after"
+ *   output filter FASTEXC_TEST_RAISE  raises 409 "from a filter" (header
+ *       X-From-Filter) as X-Filter-Raise says:
+ *       first     on its first brigade, answered with an error bucket
+ *       late      after the body went out (flushed), then an error bucket
+ *       noerror   raised, then the body passed on unchanged (no error)
+ *       plain     no raise: only the error bucket (httpd's own answer)
  */
 #define HTTPD_TEST_REQUIRE_APACHE 2.4
 
@@ -37,6 +57,17 @@
 </Location>
 <Location /api/wsown>
     SetHandler fastexc-test-ws
+</Location>
+<Location /api/late>
+    SetHandler fastexc-test-late
+</Location>
+<Location /api/twice>
+    SetHandler fastexc-test-twice
+    FastExcWebSocketCloseTimeout 1
+</Location>
+Alias /api-filter "@DocumentRoot@/static"
+<Location /api-filter>
+    SetOutputFilter FASTEXC_TEST_RAISE
 </Location>
 <Location /api/errdoc>
     ErrorDocument 404 /api-errdoc.html
@@ -245,6 +276,132 @@ static int test_ws_handler(request_rec *r)
     return DONE;
 }
 
+/* ---- the API from unusual places (t/api_edges.t) ---- */
+
+static apr_table_t *test_one_header(request_rec *r, const char *name,
+                                    const char *value)
+{
+    apr_table_t *h = apr_table_make(r->pool, 1);
+
+    apr_table_setn(h, name, value);
+    return h;
+}
+
+/* Raise after output was produced: buffered only, or flushed (the status
+ * line and headers already sent). */
+static int test_late_handler(request_rec *r)
+{
+    const char *mode;
+
+    if (!r->handler || strcmp(r->handler, "fastexc-test-late") != 0) {
+        return DECLINED;
+    }
+    if (!test_raise_text) {
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    mode = apr_table_get(r->headers_in, "X-Late");
+    ap_set_content_type(r, "text/plain");
+    ap_rputs("partial\n", r);
+    if (mode && strncmp(mode, "flush", 5) == 0) {
+        ap_rflush(r);
+    }
+    if (mode && strcmp(mode, "flush-plain") == 0) {
+        return 418;     /* no raise: httpd's own answer, for comparison */
+    }
+    return test_raise_text(r, 418, "too late",
+                           test_one_header(r, "X-Late", "raised"));
+}
+
+/* Two raises in one request. */
+static int test_twice_handler(request_rec *r)
+{
+    const char *mode, *ret;
+    int first, second;
+
+    if (!r->handler || strcmp(r->handler, "fastexc-test-twice") != 0) {
+        return DECLINED;
+    }
+    if (!test_raise || !test_raise_text || !test_raise_ws) {
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    mode = apr_table_get(r->headers_in, "X-Twice");
+    ret = apr_table_get(r->headers_in, "X-Return");
+    mode = mode ? mode : "http";
+    if (strcmp(mode, "bad") == 0) {
+        first = test_raise_text(r, 404, "first",
+                                test_one_header(r, "X-First", "1"));
+        second = test_raise(r, 400, "{not json", NULL);
+    }
+    else if (strcmp(mode, "ws") == 0) {
+        first = test_raise_ws(r, 4001, "first");
+        second = test_raise_ws(r, 4002, "second");
+    }
+    else if (strcmp(mode, "ws-http") == 0) {
+        first = test_raise_ws(r, 4001, "first");
+        second = test_raise_text(r, 409, "after", NULL);
+    }
+    else {
+        first = test_raise_text(r, 404, "first",
+                                test_one_header(r, "X-First", "1"));
+        second = test_raise_text(r, 409, "second",
+                                 test_one_header(r, "X-Second", "1"));
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "FXT0002: raised twice (%s): "
+                  "%d then %d", mode, first, second);
+    return (ret && strcmp(ret, "first") == 0) ? first : second;
+}
+
+typedef struct {
+    int done;
+} test_filter_ctx;
+
+/* An output filter that raises (X-Filter-Raise: first, late, noerror). */
+static apr_status_t test_raise_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    test_filter_ctx *ctx = f->ctx;
+    const char *mode = apr_table_get(r->headers_in, "X-Filter-Raise");
+    apr_bucket_brigade *rest;
+    apr_bucket *e;
+    int status;
+
+    if (!mode || !test_raise_text) {
+        ap_remove_output_filter(f);
+        return ap_pass_brigade(f->next, bb);
+    }
+    if (!ctx) {
+        ctx = f->ctx = apr_pcalloc(r->pool, sizeof(*ctx));
+    }
+    if (ctx->done) {
+        return ap_pass_brigade(f->next, bb);
+    }
+    ctx->done = 1;
+    if (strcmp(mode, "late") == 0) {
+        /* the body first, flushed: the status line and headers go out */
+        for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb)
+             && !APR_BUCKET_IS_EOS(e); e = APR_BUCKET_NEXT(e)) {
+        }
+        rest = apr_brigade_split(bb, e);
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(f->c->bucket_alloc));
+        if (ap_pass_brigade(f->next, bb) != APR_SUCCESS) {
+            return AP_FILTER_ERROR;
+        }
+        bb = rest;
+    }
+    status = strcmp(mode, "plain") == 0 ? HTTP_CONFLICT
+        : test_raise_text(r, 409, "from a filter",
+                          test_one_header(r, "X-From-Filter", "yes"));
+    if (strcmp(mode, "noerror") == 0) {
+        return ap_pass_brigade(f->next, bb);
+    }
+    /* as a filter reports an error: an error bucket, then EOS */
+    apr_brigade_cleanup(bb);
+    APR_BRIGADE_INSERT_TAIL(bb, ap_bucket_error_create(status, NULL, r->pool,
+                                                       f->c->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(f->c->bucket_alloc));
+    return ap_pass_brigade(f->next, bb);
+}
+
 static void test_retrieve(void)
 {
     test_raise = APR_RETRIEVE_OPTIONAL_FN(fastexc_raise);
@@ -273,6 +430,10 @@ static void test_register_hooks(apr_pool_t *p)
     ap_hook_handler(test_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(test_subreq_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(test_ws_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(test_late_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(test_twice_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_register_output_filter("FASTEXC_TEST_RAISE", test_raise_filter, NULL,
+                              AP_FTYPE_RESOURCE);
 }
 
 module AP_MODULE_DECLARE_DATA fastexc_test_module = {
