@@ -551,16 +551,22 @@ SKIP: {
     }
     my $o = `'$httpd' -f '$conf' -k graceful 2>&1`;
     is($? >> 8, 0, 'restart mid-frame: graceful restart') or diag($o);
-    my ($got, $eof) = read_to_eof($sock, $buf, 15);
-    my $frame = "\x82\x7f" . pack('Q>', 2 * 1024 * 1024);
-    is(length $got, length($frame) + 2 * 1024 * 1024 + 19,
-       'restart mid-frame: the whole frame, then a Close')
-        or diag('got ' . length($got) . ' bytes');
-    is(unpack('H*', substr($got, 0, 10)), unpack('H*', $frame),
+    my ($got, $eof) = read_to_eof($sock, $buf, 30);
+    my $head = "\x82\x7f" . pack('Q>', 2 * 1024 * 1024);
+    my $close = close_frame(1012, 'Service restart');
+    is(unpack('H*', substr($got, 0, 10)), unpack('H*', $head),
        'restart mid-frame: the frame as sent');
-    is(unpack('H*', substr($got, 10 + 2 * 1024 * 1024)),
-       unpack('H*', close_frame(1012, 'Service restart')),
-       'restart mid-frame: 1012 at its end, nothing after');
+    ok(length $got >= 10 + 2 * 1024 * 1024
+       && substr($got, 10, 2 * 1024 * 1024) eq 'z' x (2 * 1024 * 1024),
+       'restart mid-frame: the whole frame')
+        or diag('got ' . length($got) . ' bytes');
+    # the next frame, if it had arrived whole by the time the first ended
+    # (a slow server), went out too; never a part of one
+    my $rest = length $got >= 10 + 2 * 1024 * 1024
+        ? substr($got, 10 + 2 * 1024 * 1024) : '';
+    ok($rest eq $close || $rest eq "\x81\x05after" . $close,
+       'restart mid-frame: 1012 at a frame boundary, nothing after')
+        or diag('after the frame: ' . unpack('H*', $rest));
     ok(defined $eof, 'restart mid-frame: then the connection closes');
 }
 
