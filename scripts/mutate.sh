@@ -42,13 +42,17 @@ stages() {
             "$dir/differential.log" && echo differential || echo error
         return
     fi
-    for try in 1 2; do
+    # a random base port: runs of the suite that start at the same time
+    # (another engineer's) all try 8529 first
+    for try in 1 2 3; do
+        port=$(awk 'BEGIN { srand(); print 20000 + int(rand() * 20000) }')
         APXS="$APXS" HTTPD="$HTTPD" PYTHON="$PYTHON" PERL="$PERL" \
-            sh scripts/apache-test.sh $tests >"$dir/apache-test.log" 2>&1 \
-            && { echo none; return; }
+            sh scripts/apache-test.sh -port "$port" $tests \
+            >"$dir/apache-test.log" 2>&1 && { echo none; return; }
         grep -q "^Result: FAIL" "$dir/apache-test.log" \
             && { echo apache-test; return; }
         mv "$dir/apache-test.log" "$dir/apache-test-error$try.log"
+        sleep 5
     done
     echo error
 }
@@ -94,9 +98,9 @@ for m in $mutants; do
                bad=$((bad + 1)) ;;
         error) printf '%-28s ERROR, no test failed: see build/mutate/%s/\n' "$name" "$name"
                bad=$((bad + 1)) ;;
-        *)     files=$(sed -n 's/^\(t\/[^ ]*\.t\) *(Wstat.*/\1/p' \
-                       "$dir/apache-test.log" 2>/dev/null | tr '\n' ' ')
-               printf '%-28s caught by %s %s\n' "$name" "$stage" "$files"
+        *)     files=$(sed -n 's/^\(t\/[^ ]*\.t\) *(Wstat.*/ \1/p' \
+                       "$dir/apache-test.log" 2>/dev/null | tr -d '\n')
+               printf '%-28s caught by %s%s\n' "$name" "$stage" "$files"
                caught=$((caught + 1)) ;;
     esac
 done
