@@ -33,10 +33,12 @@ sub delta {
 }
 
 # The change a case made, once it is the expected one or after 3 s (a
-# tunnel's Close is counted after it is written).
+# tunnel's Close is counted after it is written); no change expected: the
+# change after 0.5 s.
 sub change_after {
     my ($before, $want) = @_;
     my $deadline = time + 3;
+    sleep 0.5 unless %$want;
     while (1) {
         my $d = delta($before, counts());
         return $d if same($d, $want) || time > $deadline;
