@@ -15,10 +15,8 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use FastExcTest;
 use FastExcThrowaway;
-use File::Temp qw(tempdir);
 
-my $dir = tempdir(CLEANUP => 1);
-chmod 0755, $dir;
+my $dir = fxt_tempdir();
 my $docroot = "$dir/htdocs";
 my $backend = fxt_backend_start(dir => $dir);
 my $dead = fx_free_port();      # nothing listens there

@@ -9,13 +9,11 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use FastExcTest;
 use FastExcThrowaway;
-use File::Temp qw(tempdir);
 
 my @mpms = grep { fxt_have_module("mpm_$_") } qw(prefork worker event);
 plan skip_all => 'no MPM modules beside httpd' unless @mpms;
 
-my $dir = tempdir(CLEANUP => 1);
-chmod 0755, $dir;
+my $dir = fxt_tempdir();
 mkdir "$dir/htdocs";
 open my $fh, '>', "$dir/htdocs/file.txt" or die $!;
 print $fh "a file\n";

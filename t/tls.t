@@ -12,15 +12,13 @@ use warnings FATAL => 'all';
 use Apache::Test qw(-withtestmore);
 use FastExcTest;
 use FastExcThrowaway;
-use File::Temp qw(tempdir);
 
 plan skip_all => 'mod_ssl missing' unless fxt_have_module('ssl');
 plan skip_all => 'openssl missing' if system('openssl version >/dev/null 2>&1');
 plan skip_all => 'IO::Socket::SSL missing (libio-socket-ssl-perl)'
     unless eval { require IO::Socket::SSL; 1 };
 
-my $dir = tempdir(CLEANUP => 1);
-chmod 0755, $dir;
+my $dir = fxt_tempdir();
 my ($cert, $key) = fxt_self_signed($dir);
 my $backend = fxt_backend_start(dir => $dir);
 my $tls_backend = fxt_backend_start(dir => $dir, tls => [$cert, $key]);

@@ -11,13 +11,16 @@ use warnings FATAL => 'all';
 use Exporter 'import';
 use Digest::SHA qw(sha1_base64);
 use File::Basename qw(dirname);
+use File::Path ();
+use File::Temp ();
 use IO::Select;
 use IO::Socket::INET;
 use POSIX ();
 use Apache::Test ();
 use Time::HiRes qw(sleep time);
 
-our @EXPORT = qw(fxt_libexec fxt_have_module fxt_httpd_start fxt_httpd_stop
+our @EXPORT = qw(fxt_tempdir fxt_libexec fxt_have_module fxt_httpd_start
+                 fxt_httpd_stop
                  fxt_log fxt_backend_start fxt_backend_kill fxt_connect
                  fxt_http fxt_ws_open fxt_read_to_eof fxt_close_frame
                  fxt_read_at_least fxt_self_signed fxt_mask);
@@ -44,11 +47,31 @@ sub _modules {
 sub fxt_libexec { _modules(); return $libexec }
 sub fxt_have_module { _modules(); return -e "$libexec/mod_$_[0].so" }
 
+# ---- the temporary directory, and the end of it all ---------------------------
+
+my (@servers, @backends, @tempdirs);
+
+# A world-readable temporary directory (httpd's children run as nobody),
+# removed at the end, after the servers and backends are stopped: a
+# File::Temp CLEANUP directory may go first (END blocks run in reverse),
+# and a server whose directory is gone cannot be told to stop by its files.
+sub fxt_tempdir {
+    my $dir = File::Temp::tempdir('fastexc-XXXXXX', TMPDIR => 1);
+    chmod 0755, $dir or die "$dir: $!";
+    push @tempdirs, $dir;
+    return $dir;
+}
+
+END {
+    local $?;
+    fxt_httpd_stop($_) for @servers;
+    for my $pid (@backends) { kill 'KILL', $pid; waitpid $pid, 0 }
+    File::Path::remove_tree($_) for @tempdirs;
+}
+
 # ---- servers -------------------------------------------------------------------
 
-my @servers;
-
-# Start an httpd. %o: dir (a world-readable temporary directory), name,
+# Start an httpd. %o: dir (fxt_tempdir), name,
 # modules (names without _module, an MPM among them), ports (to wait for),
 # conf (the rest of the configuration), loglevel. Returns the server (a
 # hash: conf, log, pid file) or dies with what httpd printed.
@@ -93,6 +116,17 @@ EOF
         die "httpd ($o{name}) not listening on $port\n" . fxt_log(\%srv)
             unless $up;
     }
+    # its parent's pid, to stop it whatever becomes of its files
+    for (1 .. 100) {
+        if (open my $fh, '<', $srv{pidfile}) {
+            my $pid = <$fh>;
+            if (defined $pid && $pid =~ /^(\d+)\s*$/) {
+                $srv{pid} = $1;
+                last;
+            }
+        }
+        sleep 0.1;
+    }
     return \%srv;
 }
 
@@ -101,19 +135,19 @@ EOF
 sub fxt_httpd_stop {
     my $srv = shift;
     return if $srv->{stopped}++;
-    open my $fh, '<', $srv->{pidfile} or return;
-    my $pid = <$fh>;
-    close $fh;
-    chomp $pid if defined $pid;
-    `'$srv->{httpd}' -f '$srv->{conf}' -k stop 2>&1`;
-    return unless $pid && $pid =~ /^\d+$/;
+    my $pid = $srv->{pid};
+    if (!$pid) {
+        local $?;
+        `'$srv->{httpd}' -f '$srv->{conf}' -k stop 2>&1`;
+        return;
+    }
+    kill 'TERM', $pid;      # what -k stop sends
     for (1 .. 200) {
         return unless kill 0, $pid;
         sleep 0.05;
     }
     kill 'KILL', $pid;
 }
-END { local $?; fxt_httpd_stop($_) for @servers }
 
 # The server's error_log from byte offset $from (0: all of it).
 sub fxt_log {
@@ -136,8 +170,6 @@ sub fxt_self_signed {
 }
 
 # ---- the scripted WebSocket backend ----------------------------------------
-
-my @backends;
 
 # What the backend does after its 101, by the first segment of the path;
 # the rest of the path names the connection (its pid goes to
@@ -230,7 +262,6 @@ sub fxt_backend_start {
     push @backends, $pid;
     return $port;
 }
-END { local $?; for my $pid (@backends) { kill "KILL", $pid; waitpid $pid, 0 } }
 
 sub _backend_serve {
     my ($s, $o) = @_;
