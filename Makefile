@@ -20,7 +20,12 @@ APU_CONFIG := $(shell $(APXS) -q APU_CONFIG 2>/dev/null || echo apu-1-config)
 
 SRC      = src/fastexc_json.c src/fastexc_phrase.c src/fastexc_valid.c \
            src/fastexc_ws.c
-HEADERS  = include/mod_fastexc.h include/fastexc_core.h include/fastexc_ws.h
+GLUE     = glue/mod_fastexc_account.c glue/mod_fastexc_config.c \
+           glue/mod_fastexc_error.c glue/mod_fastexc_raise.c \
+           glue/mod_fastexc_render.c glue/mod_fastexc_tunnel.c \
+           glue/mod_fastexc_upgrade.c
+HEADERS  = include/mod_fastexc.h include/fastexc_core.h include/fastexc_ws.h \
+           $(wildcard glue/*.h)
 MODULE   = .libs/mod_fastexc.so
 WARN     = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
@@ -37,9 +42,9 @@ build: $(MODULE)
 
 # -fvisibility=hidden: the module exports only fastexc_module (its API is
 # reached through APR optional functions, by name)
-$(MODULE): mod_fastexc.c $(SRC) $(HEADERS)
-	$(APXS) -c -I include $(addprefix -Wc$(comma),$(WARN) -fvisibility=hidden) \
-	    -o mod_fastexc.la mod_fastexc.c $(SRC) -ljansson
+$(MODULE): mod_fastexc.c $(GLUE) $(SRC) $(HEADERS)
+	$(APXS) -c -I include -I glue $(addprefix -Wc$(comma),$(WARN) -fvisibility=hidden) \
+	    -o mod_fastexc.la mod_fastexc.c $(GLUE) $(SRC) -ljansson
 
 comma := ,
 
@@ -172,5 +177,6 @@ install: build
 	    $(DESTDIR)/etc/apache2/mods-available/
 
 clean:
-	rm -rf .libs src/.libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o \
+	rm -rf .libs src/.libs glue/.libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o \
+	    glue/*.lo glue/*.slo glue/*.o \
 	    tests/check_fastexc build fuzz/build

@@ -14,14 +14,15 @@ chmod 1777 "$reports"    # httpd's children (nobody) write reports here
 trap 'rm -rf "$reports"' EXIT
 
 rm -rf "$build"
-mkdir -p "$build/src"
+mkdir -p "$build/src" "$build/glue"
 cp "$top/mod_fastexc.c" "$build/"
 cp "$top"/src/*.c "$build/src/"
+cp "$top"/glue/*.c "$top"/glue/*.h "$build/glue/"
 flags="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined -g -O1"
-(cd "$build" && $APXS -c -I "$top/include" \
+(cd "$build" && $APXS -c -I "$top/include" -I glue \
     $(for f in $flags; do printf -- '-Wc,%s ' "$f"; done) \
     -Wl,-fsanitize=address,undefined \
-    -o mod_fastexc.la mod_fastexc.c src/*.c -ljansson >/dev/null)
+    -o mod_fastexc.la mod_fastexc.c glue/*.c src/*.c -ljansson >/dev/null)
 
 asan=$($CC -print-file-name=libasan.so)
 ubsan=$($CC -print-file-name=libubsan.so)

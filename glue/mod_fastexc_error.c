@@ -1,0 +1,204 @@
+/*
+ * mod_fastexc_error.c - httpd's error path: insert_error_filter and the filter that replaces httpd's canned body with the exception.
+ */
+
+#include "apr_hash.h"
+#include "apr_lib.h"
+#include "apr_atomic.h"
+#include "apr_poll.h"
+#include "apr_shm.h"
+#include "apr_strings.h"
+
+#include "ap_config.h"
+#include "ap_expr.h"
+#include "ap_mpm.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "mod_core.h"
+#include "mod_proxy.h"
+#include "mod_status.h"
+#include "mpm_common.h"
+#include "httpd.h"
+#include "scoreboard.h"
+#include "util_filter.h"
+
+#include "fastexc_core.h"
+#include "fastexc_ws.h"
+#include "mod_fastexc.h"
+#include "mod_fastexc_private.h"
+#include "mod_fastexc_config.h"
+#include "mod_fastexc_render.h"
+#include "mod_fastexc_raise.h"
+#include "mod_fastexc_account.h"
+#include "mod_fastexc_upgrade.h"
+#include "mod_fastexc_error.h"
+
+#define FASTEXC_FILTER "FASTEXC"
+
+static ap_filter_rec_t *fastexc_filter_handle;
+
+/* Filter state: the response to send, and whether headers were set. */
+typedef struct {
+    fastexc_response_t *resp;
+    int started;
+} fastexc_filter_ctx;
+
+/* An ErrorDocument literal ("text") of this status, used as the detail when
+ * FastExc On renders it and no FastExcDetail is given. */
+static const char *fastexc_errordocument_text(request_rec *r)
+{
+    int idx = ap_index_of_response(r->status);
+    const char *s;
+
+    /* httpd maps a status it has no line for to 500's slot. */
+    if (r->status != HTTP_INTERNAL_SERVER_ERROR
+        && idx == ap_index_of_response(HTTP_INTERNAL_SERVER_ERROR)) {
+        return NULL;
+    }
+    s = ap_response_code_string(r, idx);
+    return (s && s[0] == '"') ? s + 1 : NULL;
+}
+
+/* What this error response should be, or NULL to leave it to httpd. */
+static fastexc_response_t *fastexc_response_for(request_rec *r)
+{
+    fastexc_req_conf *rc = fastexc_req(r, 0);
+    const fastexc_dir_conf *dc;
+    const fastexc_exc_t *exc;
+    const char *note;
+
+    if (rc && rc->raised && rc->raised->status == r->status) {
+        return rc->raised;
+    }
+    if ((note = apr_table_get(r->notes, FASTEXC_NOTE_DETAIL_JSON))) {
+        return fastexc_make(r, "note " FASTEXC_NOTE_DETAIL_JSON, r->status,
+                            note, 1, r->status);
+    }
+    if ((note = apr_table_get(r->notes, FASTEXC_NOTE_DETAIL))) {
+        return fastexc_make(r, "note " FASTEXC_NOTE_DETAIL, r->status, note,
+                            0, r->status);
+    }
+    dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
+    if (dc->enabled != 1 || r->status < 400) {
+        return NULL;
+    }
+    exc = dc->details ? apr_hash_get(dc->details, &r->status,
+                                     sizeof(r->status))
+                      : NULL;
+    if (!exc && (note = fastexc_errordocument_text(r))) {
+        return fastexc_make(r, "ErrorDocument", r->status, note, 0,
+                            r->status);
+    }
+    return fastexc_render(r, exc, r->status);
+}
+
+/* insert_error_filter runs inside ap_send_error_response(), after the
+ * output chain was reset to the protocol filters and before httpd writes
+ * its canned body. */
+void fastexc_insert_error_filter(request_rec *r)
+{
+    fastexc_response_t *resp;
+    fastexc_filter_ctx *ctx;
+
+    if (fastexc_ws_insert_error_close(r)) {
+        return;
+    }
+    resp = fastexc_response_for(r);
+    if (!resp) {
+        return;
+    }
+    fastexc_account_http(r, resp);
+    resp = fastexc_format(r, resp);
+    ctx = apr_pcalloc(r->pool, sizeof(*ctx));
+    ctx->resp = resp;
+    ap_add_output_filter_handle(fastexc_filter_handle, ctx, r,
+                                r->connection);
+}
+
+static int fastexc_unset_header(void *rec, const char *name,
+                                const char *value)
+{
+    request_rec *r = rec;
+
+    apr_table_unset(r->headers_out, name);
+    apr_table_unset(r->err_headers_out, name);
+    return 1;
+}
+
+static int fastexc_set_header(void *rec, const char *name, const char *value)
+{
+    request_rec *r = rec;
+
+    if (strcasecmp(name, "Content-Type") == 0) {
+        ap_set_content_type(r, value);
+    }
+    else {
+        apr_table_addn(r->err_headers_out, name, value);
+    }
+    return 1;
+}
+
+/* Status line and headers, before the first bucket reaches HTTP_HEADER.
+ * ap_send_error_response() sets text/html after our hook ran, so the type
+ * is set here; only err_headers_out survive an error response. */
+static void fastexc_start_response(request_rec *r,
+                                   const fastexc_response_t *resp)
+{
+    const char *phrase = fastexc_phrase(resp->status);
+
+    r->status_line = apr_psprintf(r->pool, "%d %s", resp->status,
+                                  phrase ? phrase : "");
+    if (fastexc_status_has_body(resp->status)) {
+        ap_set_content_type(r, resp->content_type ? resp->content_type
+                                                  : "application/json");
+    }
+    else {
+        /* 204/304 skip the part of ap_send_error_response() that clears
+         * what the request set before the error. */
+        apr_table_clear(r->headers_out);
+        r->content_type = NULL;
+    }
+    if (resp->headers) {
+        apr_table_do(fastexc_unset_header, r, resp->headers, NULL);
+        apr_table_do(fastexc_set_header, r, resp->headers, NULL);
+    }
+}
+
+/* Replaces httpd's canned error body with the exception's JSON body. The
+ * body goes out with EOS in one brigade, so CONTENT_LENGTH can count it:
+ * nothing passes before (a canned body over 8 KB comes in several
+ * brigades, with flushes, which would send the headers without it). */
+static apr_status_t fastexc_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    fastexc_filter_ctx *ctx = f->ctx;
+    apr_bucket *e;
+
+    if (!ctx->started) {
+        fastexc_start_response(f->r, ctx->resp);
+        ctx->started = 1;
+    }
+    while ((e = APR_BRIGADE_FIRST(bb)) != APR_BRIGADE_SENTINEL(bb)) {
+        if (APR_BUCKET_IS_EOS(e)) {
+            if (fastexc_status_has_body(ctx->resp->status)) {
+                /* transient: copied if the core sets it aside */
+                apr_bucket *b = apr_bucket_transient_create(
+                    ctx->resp->body, ctx->resp->body_len,
+                    f->c->bucket_alloc);
+                APR_BUCKET_INSERT_BEFORE(e, b);
+            }
+            ap_remove_output_filter(f);
+            return ap_pass_brigade(f->next, bb);
+        }
+        apr_bucket_delete(e);
+    }
+    return APR_SUCCESS;
+}
+
+void fastexc_error_filters(void)
+{
+    fastexc_filter_handle = ap_register_output_filter(
+        FASTEXC_FILTER, fastexc_out_filter, NULL, AP_FTYPE_CONTENT_SET);
+}

@@ -1,0 +1,201 @@
+/*
+ * mod_fastexc_raise.c - raising: the C API, configured rules (fixups, SetHandler fastexc) and the request state they leave for the error path.
+ */
+
+#include "apr_hash.h"
+#include "apr_lib.h"
+#include "apr_atomic.h"
+#include "apr_poll.h"
+#include "apr_shm.h"
+#include "apr_strings.h"
+
+#include "ap_config.h"
+#include "ap_expr.h"
+#include "ap_mpm.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "mod_core.h"
+#include "mod_proxy.h"
+#include "mod_status.h"
+#include "mpm_common.h"
+#include "httpd.h"
+#include "scoreboard.h"
+#include "util_filter.h"
+
+#include "fastexc_core.h"
+#include "fastexc_ws.h"
+#include "mod_fastexc.h"
+#include "mod_fastexc_private.h"
+#include "mod_fastexc_config.h"
+#include "mod_fastexc_render.h"
+#include "mod_fastexc_raise.h"
+#include "mod_fastexc_account.h"
+
+#define FASTEXC_HANDLER "fastexc"
+
+fastexc_req_conf *fastexc_req(request_rec *r, int create)
+{
+    fastexc_req_conf *rc = ap_get_module_config(r->request_config,
+                                                &fastexc_module);
+    if (!rc && create) {
+        rc = apr_pcalloc(r->pool, sizeof(*rc));
+        ap_set_module_config(r->request_config, &fastexc_module, rc);
+    }
+    return rc;
+}
+
+typedef struct {
+    request_rec *r;
+    apr_table_t *out;
+} fastexc_hdr_check_t;
+
+static int fastexc_check_header(void *rec, const char *name,
+                                const char *value)
+{
+    fastexc_hdr_check_t *hc = rec;
+
+    if (!fastexc_header_name_ok(name) || !fastexc_header_name_allowed(name)
+        || !fastexc_header_value_ok(value)) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, hc->r, FXLOGNO(0009)
+                      "fastexc_raise: header \"%s\" left out: invalid or "
+                      "reserved name, or a control byte in its value",
+                      ap_escape_logitem(hc->r->pool, name));
+        return 1;
+    }
+    apr_table_add(hc->out, name, value);
+    return 1;
+}
+
+/* ---- request glue --------------------------------------------------- */
+
+/* Record the exception on the request; the caller returns its status from
+ * the hook, and ap_die() sends it through the error path, where
+ * fastexc_insert_error_filter() finds it. */
+static int fastexc_raise_response(request_rec *r, fastexc_response_t *resp)
+{
+    int idx = ap_index_of_response(resp->status);
+
+    fastexc_req(r, 1)->raised = resp;
+    /* ap_die() follows an ErrorDocument URL or path before any error filter
+     * runs; a literal for this request keeps the exception the response
+     * (the filter replaces the literal). */
+    if (ap_response_code_string(r, idx)) {
+        ap_custom_response(r, resp->status, resp->body);
+    }
+    if (r->main) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, FXLOGNO(0010)
+                      "raised %d in a subrequest: its status, nothing sent",
+                      resp->status);
+    }
+    return resp->status;
+}
+
+int fastexc_raise_detail(request_rec *r, const char *caller,
+                         int status, const char *detail, int is_json,
+                         const apr_table_t *headers)
+{
+    fastexc_response_t *resp;
+
+    if (!r) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    resp = fastexc_make(r, caller, status, detail, is_json,
+                        HTTP_INTERNAL_SERVER_ERROR);
+    if (headers && !apr_is_empty_table(headers)) {
+        fastexc_hdr_check_t hc;
+        if (resp == fastexc_defaults[resp->status - 200]) {
+            fastexc_response_t *copy = apr_pmemdup(r->pool, resp,
+                                                   sizeof(*resp));
+            resp = copy;
+        }
+        hc.r = r;
+        hc.out = apr_table_make(r->pool, 4);
+        apr_table_do(fastexc_check_header, &hc, headers, NULL);
+        resp->headers = hc.out;
+    }
+    return fastexc_raise_response(r, resp);
+}
+
+/* Public API: see include/mod_fastexc.h. */
+int fastexc_raise(request_rec *r, int status, const char *detail_json,
+                  const apr_table_t *headers)
+{
+    return fastexc_raise_detail(r, "fastexc_raise", status, detail_json, 1,
+                                headers);
+}
+
+int fastexc_raise_text(request_rec *r, int status, const char *text,
+                       const apr_table_t *headers)
+{
+    return fastexc_raise_detail(r, "fastexc_raise_text", status, text, 0,
+                                headers);
+}
+
+/* The first rule (FastExcRaise, FastExcWebSocket) of rules whose condition
+ * holds; a condition that cannot be evaluated is logged and skipped. */
+const void *fastexc_first_match(request_rec *r,
+                                const apr_array_header_t *rules,
+                                const char *directive)
+{
+    const fastexc_rule_t *const *rule;
+    int i;
+
+    if (!rules) {
+        return NULL;
+    }
+    rule = (const fastexc_rule_t *const *)rules->elts;
+    for (i = 0; i < rules->nelts; i++) {
+        const char *err = NULL;
+        int rv;
+        if (!rule[i]->cond) {
+            return rule[i];
+        }
+        rv = ap_expr_exec(r, rule[i]->cond, &err);
+        if (rv < 0 || err) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0011)
+                          "%s at %s: cannot evaluate expr=: %s", directive,
+                          rule[i]->where, err ? err : "error");
+        }
+        else if (rv > 0) {
+            return rule[i];
+        }
+    }
+    return NULL;
+}
+
+/* Fixups run after access control and before every handler, mod_proxy's
+ * included, with the final per-directory configuration. */
+int fastexc_fixups(request_rec *r)
+{
+    const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
+                                                      &fastexc_module);
+    const fastexc_exc_t *exc = fastexc_first_match(r, dc->raises,
+                                                   "FastExcRaise");
+
+    if (!exc) {
+        return DECLINED;
+    }
+    return fastexc_raise_response(r, fastexc_render(r, exc, exc->status));
+}
+
+int fastexc_handler(request_rec *r)
+{
+    const fastexc_dir_conf *dc;
+    const fastexc_exc_t *exc;
+    int status = HTTP_NOT_FOUND;
+
+    if (!r->handler || strcmp(r->handler, FASTEXC_HANDLER) != 0) {
+        return DECLINED;
+    }
+    dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
+    exc = fastexc_first_match(r, dc->raises, "FastExcRaise");
+    if (!exc && dc->details) {
+        exc = apr_hash_get(dc->details, &status, sizeof(status));
+    }
+    return fastexc_raise_response(r, fastexc_render(r, exc,
+                                                    exc ? exc->status
+                                                        : status));
+}

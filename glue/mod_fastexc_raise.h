@@ -1,0 +1,40 @@
+/*
+ * mod_fastexc_raise.h - raising an exception: the C API, configured rules,
+ * and what a request keeps of it.
+ */
+#ifndef MOD_FASTEXC_RAISE_H
+#define MOD_FASTEXC_RAISE_H
+
+#include "httpd.h"
+#include "mod_fastexc_render.h"
+
+typedef struct fastexc_tunnel fastexc_tunnel_t;
+
+/* What a request keeps: in r->request_config. */
+typedef struct {
+    fastexc_response_t *raised; /* the exception this request raised */
+    fastexc_tunnel_t *tunnel;   /* a watched WebSocket tunnel */
+} fastexc_req_conf;
+
+/* r's state, or NULL (create 0), made if needed (create 1). */
+fastexc_req_conf *fastexc_req(request_rec *r, int create);
+
+int fastexc_raise_detail(request_rec *r, const char *caller, int status,
+                         const char *detail, int is_json,
+                         const apr_table_t *headers);
+
+/* Public API: see include/mod_fastexc.h. */
+int fastexc_raise(request_rec *r, int status, const char *detail_json,
+                  const apr_table_t *headers);
+int fastexc_raise_text(request_rec *r, int status, const char *text,
+                       const apr_table_t *headers);
+
+/* The first rule of rules (fastexc_rule_t first) whose condition holds. */
+const void *fastexc_first_match(request_rec *r,
+                                const apr_array_header_t *rules,
+                                const char *directive);
+
+int fastexc_fixups(request_rec *r);
+int fastexc_handler(request_rec *r);
+
+#endif /* MOD_FASTEXC_RAISE_H */

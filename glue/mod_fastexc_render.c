@@ -1,0 +1,248 @@
+/*
+ * mod_fastexc_render.c - the response model: an exception rendered for one request (details, templates, headers, the default bodies, Problem Details).
+ */
+
+#include "apr_hash.h"
+#include "apr_lib.h"
+#include "apr_atomic.h"
+#include "apr_poll.h"
+#include "apr_shm.h"
+#include "apr_strings.h"
+
+#include "ap_config.h"
+#include "ap_expr.h"
+#include "ap_mpm.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "mod_core.h"
+#include "mod_proxy.h"
+#include "mod_status.h"
+#include "mpm_common.h"
+#include "httpd.h"
+#include "scoreboard.h"
+#include "util_filter.h"
+
+#include "fastexc_core.h"
+#include "fastexc_ws.h"
+#include "mod_fastexc.h"
+#include "mod_fastexc_private.h"
+#include "mod_fastexc_config.h"
+#include "mod_fastexc_render.h"
+
+/* The detail used when none is given: the reason phrase, else httpd's. */
+static const char *fastexc_default_detail(request_rec *r, int status)
+{
+    const char *phrase = fastexc_phrase(status);
+    const char *line;
+
+    if (phrase) {
+        return phrase;
+    }
+    line = ap_get_status_line_ex(r->pool, status);
+    return (line && atoi(line) == status && strlen(line) > 4) ? line + 4
+                                                              : "Error";
+}
+
+static const char *fastexc_interpolate(request_rec *r,
+                                       const apr_array_header_t *parts)
+{
+    const fastexc_part_t *part = (const fastexc_part_t *)parts->elts;
+    apr_array_header_t *out = apr_array_make(r->pool, parts->nelts,
+                                             sizeof(const char *));
+    int i;
+
+    for (i = 0; i < parts->nelts; i++) {
+        const char *piece = part[i].text;
+        if (part[i].expr) {
+            const char *err = NULL;
+            piece = ap_expr_str_exec(r, part[i].expr, &err);
+            if (err || !piece) {
+                ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, FXLOGNO(0001)
+                              "cannot evaluate %s: %s", part[i].text,
+                              err ? err : "no value");
+                piece = "";
+            }
+        }
+        APR_ARRAY_PUSH(out, const char *) = piece;
+    }
+    return apr_array_pstrcat(r->pool, out, 0);
+}
+
+/* Default bodies, {"detail":"<phrase>"}, rendered once per configuration
+ * (post_config) for every status with a phrase. */
+fastexc_response_t *fastexc_defaults[400];
+
+static fastexc_response_t *fastexc_default_response(request_rec *r,
+                                                    int status)
+{
+    fastexc_response_t *resp;
+    const char *detail;
+
+    if (status >= 200 && status <= 599 && fastexc_defaults[status - 200]) {
+        return fastexc_defaults[status - 200];
+    }
+    resp = apr_pcalloc(r->pool, sizeof(*resp));
+    resp->status = status;
+    detail = fastexc_default_detail(r, status);
+    resp->body = fastexc_body_text(r->pool, detail, strlen(detail),
+                                   &resp->body_len, NULL);
+    return resp;
+}
+
+/* Render a configured exception for this request: interpolate its detail
+ * and header values. exc NULL means the default detail of status. */
+fastexc_response_t *fastexc_render(request_rec *r,
+                                   const fastexc_exc_t *exc,
+                                   int status)
+{
+    fastexc_response_t *resp;
+    int i;
+
+    if (!exc) {
+        return fastexc_default_response(r, status);
+    }
+    /* the body was rendered at startup, unless it is a template */
+    resp = apr_pcalloc(r->pool, sizeof(*resp));
+    resp->status = status;
+    resp->body = exc->body;
+    resp->body_len = exc->body_len;
+    if (exc->parts) {
+        const char *text = fastexc_interpolate(r, exc->parts);
+        int repaired = 0;
+        resp->body = fastexc_body_text(r->pool, text, strlen(text),
+                                       &resp->body_len, &repaired);
+        if (repaired) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, FXLOGNO(0002)
+                          "detail of the exception at %s: invalid UTF-8 "
+                          "from the request replaced by U+FFFD", exc->rule.where);
+        }
+    }
+    if (exc->headers->nelts) {
+        const fastexc_header_t *h = (const fastexc_header_t *)exc->headers->elts;
+        resp->headers = apr_table_make(r->pool, exc->headers->nelts);
+        for (i = 0; i < exc->headers->nelts; i++) {
+            const char *value = h[i].value;
+            if (h[i].parts) {
+                int changed = 0;
+                value = fastexc_header_value_clean(
+                    r->pool, fastexc_interpolate(r, h[i].parts), &changed);
+                if (changed) {
+                    ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                                  FXLOGNO(0003) "header %s of the exception "
+                                  "at %s: control bytes from the request "
+                                  "turned to spaces", h[i].name, exc->rule.where);
+                }
+            }
+            apr_table_addn(resp->headers, h[i].name, value);
+        }
+    }
+    return resp;
+}
+
+/* Build a response from a detail given at run time (C API, notes): bad
+ * input is logged, and answered with fail_status and its default detail. */
+fastexc_response_t *fastexc_make(request_rec *r, const char *caller,
+                                 int status, const char *detail,
+                                 int is_json, int fail_status)
+{
+    fastexc_response_t *resp;
+    const char *err = fastexc_status_check(status);
+
+    if (err) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0004)
+                      "%s: status %d refused (%s): answering %d", caller,
+                      status, err, fail_status);
+        return fastexc_default_response(r, fail_status);
+    }
+    if (!detail) {
+        if (!fastexc_phrase(status)) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0005)
+                          "%s: status %d has no reason phrase and no detail "
+                          "was given: answering %d", caller, status,
+                          fail_status);
+            return fastexc_default_response(r, fail_status);
+        }
+        return fastexc_default_response(r, status);
+    }
+    resp = apr_pcalloc(r->pool, sizeof(*resp));
+    resp->status = status;
+    if (is_json) {
+        json_t *v = fastexc_json_parse(r->pool, detail, &err);
+        if (!v) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0006)
+                          "%s: detail is not JSON (%s): answering %d",
+                          caller, err, fail_status);
+            return fastexc_default_response(r, fail_status);
+        }
+        resp->body = fastexc_body_json(r->pool, v, &resp->body_len);
+        json_decref(v);
+        if (!resp->body) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0007)
+                          "%s: cannot render the detail: answering %d",
+                          caller, fail_status);
+            return fastexc_default_response(r, fail_status);
+        }
+    }
+    else {
+        int repaired = 0;
+        resp->body = fastexc_body_text(r->pool, detail, strlen(detail),
+                                       &resp->body_len, &repaired);
+        if (repaired) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, FXLOGNO(0008)
+                          "%s: detail is not valid UTF-8: invalid bytes "
+                          "replaced by U+FFFD", caller);
+        }
+    }
+    return resp;
+}
+
+/* FastExcFormat problem: the same exception as RFC 9457 Problem Details,
+ * from the scope the response is sent in (so raises through the C and
+ * notes APIs follow it too). */
+fastexc_response_t *fastexc_format(request_rec *r,
+                                   fastexc_response_t *resp)
+{
+    const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
+                                                      &fastexc_module);
+    fastexc_response_t *problem;
+
+    if (dc->format != FASTEXC_FORMAT_PROBLEM
+        || !fastexc_status_has_body(resp->status)) {
+        return resp;
+    }
+    problem = apr_pmemdup(r->pool, resp, sizeof(*resp));
+    problem->body = fastexc_problem_body(r->pool, resp->body, resp->body_len,
+                                         dc->problem_type,
+                                         fastexc_phrase(resp->status),
+                                         resp->status, r->uri,
+                                         &problem->body_len);
+    if (!problem->body) {
+        /* only a body that is not ours, which cannot happen: keep it */
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0026)
+                      "cannot render Problem Details for %d", resp->status);
+        return resp;
+    }
+    problem->content_type = "application/problem+json";
+    return problem;
+}
+
+/* Default bodies for every status with a phrase, once per configuration. */
+void fastexc_render_init(apr_pool_t *pconf)
+{
+    int status;
+
+    for (status = 200; status <= 599; status++) {
+        const char *phrase = fastexc_phrase(status);
+        fastexc_response_t *resp = NULL;
+        if (phrase) {
+            resp = apr_pcalloc(pconf, sizeof(*resp));
+            resp->status = status;
+            resp->body = fastexc_body_text(pconf, phrase, strlen(phrase),
+                                           &resp->body_len, NULL);
+        }
+        fastexc_defaults[status - 200] = resp;
+    }
+}

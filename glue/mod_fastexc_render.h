@@ -1,0 +1,38 @@
+/*
+ * mod_fastexc_render.h - an exception rendered for one request.
+ */
+#ifndef MOD_FASTEXC_RENDER_H
+#define MOD_FASTEXC_RENDER_H
+
+#include "httpd.h"
+#include "mod_fastexc_config.h"
+
+/* An exception as it is sent, rendered for one request. */
+typedef struct {
+    int status;
+    const char *body;
+    apr_size_t body_len;
+    apr_table_t *headers;       /* may be NULL */
+    const char *content_type;   /* NULL: application/json */
+} fastexc_response_t;
+
+/* Default bodies, {"detail":"<phrase>"}, by status - 200. */
+extern fastexc_response_t *fastexc_defaults[400];
+
+/* The default bodies, once per configuration (post_config). */
+void fastexc_render_init(apr_pool_t *pconf);
+
+/* A configured exception rendered for r (NULL: the default of status). */
+fastexc_response_t *fastexc_render(request_rec *r, const fastexc_exc_t *exc,
+                                   int status);
+
+/* A response from a detail given at run time (C API, notes): bad input is
+ * logged and answered with fail_status and its default detail. */
+fastexc_response_t *fastexc_make(request_rec *r, const char *caller,
+                                 int status, const char *detail, int is_json,
+                                 int fail_status);
+
+/* resp in the format of r's scope (FastExcFormat). */
+fastexc_response_t *fastexc_format(request_rec *r, fastexc_response_t *resp);
+
+#endif /* MOD_FASTEXC_RENDER_H */

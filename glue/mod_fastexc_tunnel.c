@@ -1,0 +1,659 @@
+/*
+ * mod_fastexc_tunnel.c - the tunnel watchers of FastExcWebSocketTunnelClose: proxied WebSocket tunnels followed frame by frame, and closed on a backend end, a timeout or a restart.
+ */
+
+#include "apr_hash.h"
+#include "apr_lib.h"
+#include "apr_atomic.h"
+#include "apr_poll.h"
+#include "apr_shm.h"
+#include "apr_strings.h"
+
+#include "ap_config.h"
+#include "ap_expr.h"
+#include "ap_mpm.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "mod_core.h"
+#include "mod_proxy.h"
+#include "mod_status.h"
+#include "mpm_common.h"
+#include "httpd.h"
+#include "scoreboard.h"
+#include "util_filter.h"
+
+#include "fastexc_core.h"
+#include "fastexc_ws.h"
+#include "mod_fastexc.h"
+#include "mod_fastexc_private.h"
+#include "mod_fastexc_config.h"
+#include "mod_fastexc_raise.h"
+#include "mod_fastexc_account.h"
+#include "mod_fastexc_upgrade.h"
+#include "mod_fastexc_tunnel.h"
+
+/* A connection's tunnel watcher filters, added once per connection, and
+ * the tunnel they watch for the request in flight (NULL: none). */
+typedef struct {
+    fastexc_tunnel_t *t;
+    ap_filter_t *in, *out;
+} fastexc_watch_t;
+
+/* A proxied WebSocket tunnel watched for FastExcWebSocketTunnelClose: from
+ * mod_proxy_http's backend request (create_req) until the request ends.
+ * Lives in r->pool; the backend's side of it (watcher, socket) is let go
+ * when the backend connection is released, before r ends. */
+struct fastexc_tunnel {
+    request_rec *r;
+    const fastexc_dir_conf *dc;
+    conn_rec *origin_c;         /* the backend connection */
+    apr_socket_t *origin_sock;  /* until the backend is released */
+    apr_pool_t *origin_pool;    /* the backend request's, until released */
+    fastexc_watch_t *origin_w;  /* on the backend connection */
+    fastexc_watch_t *client_w;  /* on r->connection */
+    fastexc_ws_reader_t down;   /* backend -> client frames */
+    fastexc_ws_reader_t up;     /* client -> backend frames */
+    int started;                /* the backend answered 101: tunnelling */
+    int origin_ended;           /* the backend closed, failed or was cut */
+    int close_pending;          /* send the Close after data in flight */
+    int client_gone;            /* reading or writing the client failed */
+    int decided;                /* the end was dealt with, once */
+    int cut;                    /* a restart cut the backend off here */
+    volatile apr_uint32_t restarting;   /* set by child_stopping */
+    volatile apr_uint32_t mid_frame;    /* read by child_stopping */
+    int registered;
+    fastexc_tunnel_t *prev, *next;      /* this child's running tunnels */
+};
+
+/* This child's running tunnels, for a graceful restart to close them. */
+static fastexc_tunnel_t *fastexc_tunnels;
+#if APR_HAS_THREADS
+static apr_thread_mutex_t *fastexc_tunnels_lock;
+#endif
+static ap_filter_rec_t *fastexc_origin_in_handle;
+static ap_filter_rec_t *fastexc_client_in_handle, *fastexc_client_out_handle;
+
+static int fastexc_generation;  /* this child's, from the MPM */
+/* child_stopping saw a restart: a tunnel starting after it closes at once */
+static volatile apr_uint32_t fastexc_restart_seen;
+
+/* ---- WebSocket tunnel glue ------------------------------------------ */
+
+/* FastExcWebSocketTunnelClose: when mod_proxy_http's tunnel for a proxied
+ * upgrade ends abnormally, httpd closes TCP and the client reports 1006.
+ * Here the tunnel is watched from both of its connections: a filter on the
+ * backend connection sees it end (EOF, error) and when tunnelling starts;
+ * filters on the client connection follow the frames each way (headers
+ * only, payloads passed over unread), so a Close is sent only at a frame
+ * boundary, never after the backend's own Close, never after the client's
+ * (a closing handshake under way ends as it will). mod_proxy_http discards
+ * the tunnel's status: an end seen by neither side is its idle timeout.
+ *
+ * The filters are added once per connection (their records come from
+ * c->pool, so adding them per request would grow a keep-alive connection
+ * without bound) and point at the watched tunnel of the request in flight,
+ * or at none: then they pass everything through. */
+
+/* c's watcher, its input filter added the first time (and only then). */
+static fastexc_watch_t *fastexc_watch(conn_rec *c, ap_filter_rec_t *in)
+{
+    fastexc_watch_t *w = ap_get_module_config(c->conn_config,
+                                              &fastexc_module);
+
+    if (!w) {
+        w = apr_pcalloc(c->pool, sizeof(*w));
+        w->in = ap_add_input_filter_handle(in, w, NULL, c);
+        ap_set_module_config(c->conn_config, &fastexc_module, w);
+    }
+    return w;
+}
+
+/* Cut t's backend off for reading, so that its worker, asleep in the
+ * tunnel's poll, wakes and sees the backend end. Under the list's lock. */
+static void fastexc_tunnel_wake(fastexc_tunnel_t *t)
+{
+    apr_atomic_set32(&t->restarting, 1);
+    /* mid-frame, the worker cuts at the frame's end as the rest arrives:
+     * a socket shut now would end it at whatever byte came last */
+    if (t->origin_sock && !apr_atomic_read32(&t->mid_frame)) {
+        apr_socket_shutdown(t->origin_sock, APR_SHUTDOWN_READ);
+    }
+}
+
+/* Into this child's list of tunnels a restart closes. Without the list's
+ * lock (threads, and none could be made) tunnels are not listed: a
+ * restart then leaves them as httpd does (FX0033 said so at start). */
+static void fastexc_tunnel_register(fastexc_tunnel_t *t)
+{
+#if APR_HAS_THREADS
+    if (!fastexc_tunnels_lock) {
+        return;
+    }
+    apr_thread_mutex_lock(fastexc_tunnels_lock);
+#endif
+    t->next = fastexc_tunnels;
+    if (fastexc_tunnels) {
+        fastexc_tunnels->prev = t;
+    }
+    fastexc_tunnels = t;
+    t->registered = 1;
+    /* the 101 came after child_stopping went through the list */
+    if (apr_atomic_read32(&fastexc_restart_seen)) {
+        fastexc_tunnel_wake(t);
+    }
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(fastexc_tunnels_lock);
+#endif
+}
+
+/* Out of the list: child_stopping no longer touches the backend socket,
+ * which may close now. */
+static void fastexc_tunnel_unregister(fastexc_tunnel_t *t)
+{
+    if (!t->registered) {
+        t->origin_sock = NULL;
+        return;
+    }
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(fastexc_tunnels_lock);
+#endif
+    if (t->prev) {
+        t->prev->next = t->next;
+    }
+    else {
+        fastexc_tunnels = t->next;
+    }
+    if (t->next) {
+        t->next->prev = t->prev;
+    }
+    t->registered = 0;
+    t->origin_sock = NULL;
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(fastexc_tunnels_lock);
+#endif
+}
+
+/* The tunnel ended for event: send the configured Close if the frame
+ * stream allows it. Runs once, on the worker that runs the tunnel. */
+static void fastexc_tunnel_end(fastexc_tunnel_t *t, int event)
+{
+    static const char *const why[FASTEXC_TUNNEL_EVENTS] = {
+        "the backend went away", "the tunnel timed out",
+        "httpd is restarting" };
+    request_rec *r = t->r;
+    conn_rec *c = r->connection;
+    const fastexc_ws_exc_t *exc;
+    const char *skip = NULL;
+    apr_status_t rv;
+
+    if (t->decided) {
+        return;
+    }
+    t->decided = 1;
+    exc = fastexc_tunnel_exc(t->dc, event);
+    if (t->down.state == FASTEXC_WS_CLOSED) {
+        return;     /* the backend closed the WebSocket: a normal end */
+    }
+    if (t->up.state == FASTEXC_WS_CLOSED) {
+        skip = "the client had sent its Close";
+    }
+    else if (t->client_gone || c->aborted) {
+        skip = "the client is gone";
+    }
+    else if (!exc) {
+        skip = "no Close configured for this end";
+    }
+    else if (t->down.state == FASTEXC_WS_INVALID) {
+        skip = "the backend's frames could not be followed";
+    }
+    else if (!fastexc_ws_reader_at_boundary(&t->down)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, FXLOGNO(0030)
+                      "WebSocket tunnel ended (%s) in the middle of a "
+                      "frame: no Close can be sent", why[event]);
+        return;
+    }
+    if (skip) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, FXLOGNO(0031)
+                      "WebSocket tunnel ended (%s): no Close sent, %s",
+                      why[event], skip);
+        return;
+    }
+    /* through the client output filter too: it sees this Close go by */
+    rv = fastexc_ws_write_close(c, r->pool, exc->code, exc->reason,
+                                exc->reason_len, fastexc_ws_timeout(t->dc));
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, FXLOGNO(0032)
+                      "WebSocket tunnel ended (%s): the Close could not "
+                      "be written", why[event]);
+        return;
+    }
+    fastexc_account_ws(r, exc->code, exc->reason, exc->reason_len,
+                       apr_psprintf(r->pool, "tunnel ended: %s",
+                                    why[event]));
+}
+
+/* The backend's end as the tunnel's worker sees it: a restart that cut it
+ * off, or the backend itself. */
+static int fastexc_tunnel_origin_event(fastexc_tunnel_t *t)
+{
+    return apr_atomic_read32(&t->restarting) ? FASTEXC_TUNNEL_RESTART
+                                             : FASTEXC_TUNNEL_BACKEND;
+}
+
+/* The backend connection is released (its request pool goes first, while
+ * its socket is still open): let go of it. A write to the backend that
+ * failed below our filters (ap_proxy_tunnel_run() flushing) left the
+ * connection aborted: the backend's end, not a timeout. */
+static apr_status_t fastexc_tunnel_release(void *data)
+{
+    fastexc_tunnel_t *t = data;
+
+    if (t->started && t->origin_c->aborted) {
+        t->origin_ended = 1;
+    }
+    t->origin_pool = NULL;
+    fastexc_tunnel_unregister(t);
+    if (t->origin_w->t == t) {
+        t->origin_w->t = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+/* r ends (the client connection may be kept alive when the backend did not
+ * upgrade). mod_proxy released the backend before; if it ever did not, t
+ * (in r->pool) is let go of there now. */
+static apr_status_t fastexc_tunnel_done(void *data)
+{
+    fastexc_tunnel_t *t = data;
+
+    if (t->origin_pool) {
+        apr_pool_cleanup_kill(t->origin_pool, t, fastexc_tunnel_release);
+        fastexc_tunnel_release(t);
+    }
+    if (t->client_w->t == t) {
+        t->client_w->t = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+/* mod_proxy_http made the request to the backend (pr, on the backend
+ * connection) for r: a WebSocket upgrade in a FastExcWebSocketTunnelClose
+ * scope is watched from here. */
+int fastexc_proxy_create_req(request_rec *r, request_rec *pr)
+{
+    const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
+                                                      &fastexc_module);
+    fastexc_req_conf *rc;
+    fastexc_tunnel_t *t;
+    conn_rec *oc;
+    ap_filter_t *before;
+
+    if (dc->tunnel != 1 || r->main || !pr || !(oc = pr->connection)
+        || !fastexc_ws_is_upgrade(r)) {
+        return OK;
+    }
+    rc = fastexc_req(r, 1);
+    if (rc->tunnel) {
+        /* a retry on another backend: the earlier one was released */
+        apr_pool_cleanup_kill(r->pool, rc->tunnel, fastexc_tunnel_done);
+        fastexc_tunnel_done(rc->tunnel);
+    }
+    t = apr_pcalloc(r->pool, sizeof(*t));
+    t->r = r;
+    t->dc = dc;
+    fastexc_ws_tracker_init(&t->down);
+    fastexc_ws_tracker_init(&t->up);
+    t->origin_c = oc;
+    t->origin_sock = ap_get_conn_socket(oc);
+    t->origin_pool = pr->pool;
+    /* make_fake_req() gave pr the connection's filters before this hook:
+     * once ours heads them, pr must start with it too, or HTTP_IN, added
+     * later, is put where pr's chain no longer passes and the backend's
+     * answer is read without its framing */
+    before = oc->input_filters;
+    t->origin_w = fastexc_watch(oc, fastexc_origin_in_handle);
+    if (pr->input_filters == before) {
+        pr->input_filters = oc->input_filters;
+    }
+    if (pr->proto_input_filters == before) {
+        pr->proto_input_filters = oc->input_filters;
+    }
+    t->origin_w->t = t;
+    /* the client's frames are read only once the 101 is on its way, but
+     * from the first one: this filter is in place before */
+    t->client_w = fastexc_watch(r->connection, fastexc_client_in_handle);
+    t->client_w->t = t;
+    apr_pool_cleanup_register(pr->pool, t, fastexc_tunnel_release,
+                              apr_pool_cleanup_null);
+    apr_pool_cleanup_register(r->pool, t, fastexc_tunnel_done,
+                              apr_pool_cleanup_null);
+    rc->tunnel = t;
+    return OK;
+}
+
+/* The first read of the backend's bytes after its 101: ap_proxy_tunnel_run()
+ * is running, and nothing but the 101 went to the client yet. */
+static void fastexc_tunnel_start(fastexc_tunnel_t *t)
+{
+    request_rec *r = t->r;
+    conn_rec *c = r->connection;
+
+    t->started = 1;
+    if (!t->client_w->out) {
+        t->client_w->out = ap_add_output_filter_handle(
+            fastexc_client_out_handle, t->client_w, NULL, c);
+    }
+    /* as ap_proxy_tunnel_create() left them: the connection's filters, so
+     * the EOS that ends r passes the client output filter */
+    r->output_filters = r->proto_output_filters = c->output_filters;
+    r->input_filters = r->proto_input_filters = c->input_filters;
+    if (fastexc_tunnel_exc(t->dc, FASTEXC_TUNNEL_RESTART)) {
+        fastexc_tunnel_register(t);
+    }
+}
+
+/* A restart is under way: forward the whole frames of what was read and
+ * cut the backend off after the last of them. What is read after a cut is
+ * never forwarded; a frame under way is forwarded to its end first (the
+ * cut then falls in a later read). */
+static void fastexc_tunnel_cut(fastexc_tunnel_t *t, apr_bucket_brigade *bb)
+{
+    /* all read before went through the client output filter: t->down */
+    fastexc_ws_reader_t rd = t->down;
+    apr_bucket *e, *at = NULL;
+    apr_size_t at_off = 0;
+    int found = fastexc_ws_reader_at_boundary(&rd);
+
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
+         e = APR_BUCKET_NEXT(e)) {
+        const char *data;
+        apr_size_t len, off = 0;
+
+        if (APR_BUCKET_IS_METADATA(e)) {
+            continue;
+        }
+        if (apr_bucket_read(e, &data, &len, APR_BLOCK_READ) != APR_SUCCESS) {
+            return;
+        }
+        while (off < len && rd.state == FASTEXC_WS_MORE) {
+            off += fastexc_ws_reader_feed_frame(
+                &rd, (const unsigned char *)data + off, len - off);
+            if (fastexc_ws_reader_at_boundary(&rd)) {
+                found = 1;
+                at = e;
+                at_off = off;
+            }
+        }
+        if (rd.state != FASTEXC_WS_MORE) {
+            /* the backend's own Close, or frames no longer followed:
+             * forwarded as they are, the end decides */
+            return;
+        }
+    }
+    if (!found) {
+        return;
+    }
+    if (at) {
+        if (at_off < at->length) {
+            apr_bucket_split(at, at_off);
+        }
+        e = APR_BUCKET_NEXT(at);
+    }
+    else {
+        e = APR_BRIGADE_FIRST(bb);
+    }
+    while (e != APR_BRIGADE_SENTINEL(bb)) {
+        apr_bucket *next = APR_BUCKET_NEXT(e);
+        apr_bucket_delete(e);
+        e = next;
+    }
+    t->cut = 1;
+}
+
+static apr_status_t fastexc_origin_in_filter(ap_filter_t *f,
+                                             apr_bucket_brigade *bb,
+                                             ap_input_mode_t mode,
+                                             apr_read_type_e block,
+                                             apr_off_t readbytes)
+{
+    fastexc_watch_t *w = f->ctx;
+    fastexc_tunnel_t *t = w->t;
+    apr_status_t rv;
+    int data = 0;
+
+    if (t && t->cut) {
+        /* a restart cut the backend off: nothing more is read */
+        rv = APR_EOF;
+        if (t->decided) {
+            return rv;
+        }
+    }
+    else {
+        rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    }
+    /* headers are read by lines; only the tunnel reads bytes after 101 */
+    if (!t || t->decided || mode != AP_MODE_READBYTES) {
+        return rv;
+    }
+    if (!t->started) {
+        if (t->r->status != HTTP_SWITCHING_PROTOCOLS) {
+            return rv;
+        }
+        fastexc_tunnel_start(t);
+    }
+    if (rv == APR_SUCCESS && apr_atomic_read32(&t->restarting)) {
+        fastexc_tunnel_cut(t, bb);
+        if (t->cut && APR_BRIGADE_EMPTY(bb)) {
+            rv = APR_EOF;
+        }
+    }
+    if (rv == APR_SUCCESS) {
+        /* an EOS ends what a read returns (core's, mod_ssl's) */
+        if (APR_BRIGADE_EMPTY(bb)
+            || !APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(bb))) {
+            return rv;
+        }
+        data = APR_BRIGADE_FIRST(bb) != APR_BRIGADE_LAST(bb);
+    }
+    else if (APR_STATUS_IS_EAGAIN(rv)) {
+        return rv;
+    }
+    /* EOF or an error: the backend is gone (or was cut off by a restart).
+     * Send the Close now: once this returns, the tunnel shuts the client's
+     * side down. With data still to go, after it (client output filter). */
+    t->origin_ended = 1;
+    if (data) {
+        t->close_pending = 1;
+    }
+    else {
+        fastexc_tunnel_end(t, fastexc_tunnel_origin_event(t));
+    }
+    return rv;
+}
+
+/* Follow one bucket: a payload the tracker may pass over is never read
+ * (nor morphed), only buckets holding frame headers are. Inline: it runs
+ * for every bucket a tunnel carries. */
+static APR_INLINE void fastexc_tunnel_follow(fastexc_ws_reader_t *rd,
+                                             apr_bucket *e)
+{
+    const char *data;
+    apr_size_t len;
+
+    if (APR_BUCKET_IS_METADATA(e) || rd->state != FASTEXC_WS_MORE
+        || (e->length != (apr_size_t)-1
+            && fastexc_ws_reader_skip(rd, e->length))) {
+        return;
+    }
+    if (apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ) != APR_SUCCESS) {
+        rd->state = FASTEXC_WS_INVALID;     /* can no longer follow */
+        return;
+    }
+    fastexc_ws_reader_feed(rd, (const unsigned char *)data, len);
+}
+
+static apr_status_t fastexc_client_in_filter(ap_filter_t *f,
+                                             apr_bucket_brigade *bb,
+                                             ap_input_mode_t mode,
+                                             apr_read_type_e block,
+                                             apr_off_t readbytes)
+{
+    fastexc_watch_t *w = f->ctx;
+    fastexc_tunnel_t *t = w->t;
+    apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    apr_bucket *e;
+
+    /* before the 101 these are HTTP bytes; after, only frames */
+    if (!t || t->r->status != HTTP_SWITCHING_PROTOCOLS
+        || mode != AP_MODE_READBYTES) {
+        return rv;
+    }
+    if (rv != APR_SUCCESS) {
+        if (!APR_STATUS_IS_EAGAIN(rv)) {
+            t->client_gone = 1;
+        }
+        return rv;
+    }
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb)
+         && t->up.state == FASTEXC_WS_MORE; e = APR_BUCKET_NEXT(e)) {
+        if (APR_BUCKET_IS_EOS(e)) {
+            t->client_gone = 1;
+            break;
+        }
+        fastexc_tunnel_follow(&t->up, e);
+    }
+    return rv;
+}
+
+/* Follows what goes to the client after the 101; at the EOS that ends r,
+ * an end neither side saw is the tunnel's timeout (or a restart). */
+static apr_status_t fastexc_client_out_filter(ap_filter_t *f,
+                                              apr_bucket_brigade *bb)
+{
+    fastexc_watch_t *w = f->ctx;
+    fastexc_tunnel_t *t = w->t;
+    apr_bucket *e, *eos = NULL;
+    apr_status_t rv;
+
+    if (!t || !t->started) {
+        return ap_pass_brigade(f->next, bb);
+    }
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
+         e = APR_BUCKET_NEXT(e)) {
+        if (AP_BUCKET_IS_EOR(e)) {
+            /* r (and t) may be gone once this passes */
+            w->t = NULL;
+            return ap_pass_brigade(f->next, bb);
+        }
+        if (APR_BUCKET_IS_EOS(e)) {
+            eos = e;
+            break;
+        }
+        fastexc_tunnel_follow(&t->down, e);
+    }
+    if (t->registered) {
+        /* for child_stopping (another thread): may the socket be cut now */
+        apr_atomic_set32(&t->mid_frame,
+                         !fastexc_ws_reader_at_boundary(&t->down));
+    }
+    if (eos) {
+        /* the tunnel is over: what comes first goes first, then ours
+         * (which this filter, let go of, passes through) */
+        apr_bucket_brigade *rest = apr_brigade_split(bb, eos);
+        rv = APR_BRIGADE_EMPTY(bb) ? APR_SUCCESS : ap_pass_brigade(f->next, bb);
+        t->client_gone |= rv != APR_SUCCESS;
+        w->t = NULL;
+        if (!t->decided) {
+            fastexc_tunnel_end(t, t->origin_ended ? FASTEXC_TUNNEL_BACKEND
+                                  : apr_atomic_read32(&t->restarting)
+                                  ? FASTEXC_TUNNEL_RESTART
+                                  : FASTEXC_TUNNEL_TIMEOUT);
+        }
+        return ap_pass_brigade(f->next, rest);
+    }
+    rv = ap_pass_brigade(f->next, bb);
+    if (rv != APR_SUCCESS) {
+        t->client_gone = 1;
+    }
+    else if (t->close_pending && !t->decided) {
+        fastexc_tunnel_end(t, fastexc_tunnel_origin_event(t));
+    }
+    return rv;
+}
+
+void fastexc_tunnel_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_status_t rv;
+
+    if (ap_mpm_query(AP_MPMQ_GENERATION, &fastexc_generation)
+        != APR_SUCCESS) {
+        fastexc_generation = -1;
+    }
+#if APR_HAS_THREADS
+    if ((rv = apr_thread_mutex_create(&fastexc_tunnels_lock,
+                                      APR_THREAD_MUTEX_DEFAULT, pchild))
+        != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, FXLOGNO(0033)
+                     "no lock for the list of WebSocket tunnels: a graceful "
+                     "restart will not close them");
+        fastexc_tunnels_lock = NULL;
+    }
+#endif
+}
+
+/* The MPM stops this child gracefully (threaded MPMs, from the listener):
+ * if it is a restart (the parent moved to a new generation), each listed
+ * tunnel (its scope sends a Close for a restart) is told, and cut off from
+ * its backend for reading if it is at a frame boundary. Its worker then
+ * sees the backend end and sends the restart Close, in order with what it
+ * was forwarding; a tunnel in the middle of a frame is cut by its worker
+ * where the frame ends. The backend still gets the client's reply. A
+ * graceful stop of this child alone (fewer idle children, MaxConnections-
+ * PerChild) leaves tunnels to end on their own, as httpd does. */
+void fastexc_child_stopping(apr_pool_t *pchild, int graceful)
+{
+    fastexc_tunnel_t *t;
+    int n = 0;
+
+    if (!graceful || !ap_scoreboard_image || fastexc_generation < 0
+        || ap_scoreboard_image->global->running_generation
+           == fastexc_generation) {
+        return;
+    }
+#if APR_HAS_THREADS
+    if (!fastexc_tunnels_lock) {
+        return;
+    }
+    apr_thread_mutex_lock(fastexc_tunnels_lock);
+#endif
+    apr_atomic_set32(&fastexc_restart_seen, 1);
+    for (t = fastexc_tunnels; t; t = t->next) {
+        fastexc_tunnel_wake(t);
+        n++;
+    }
+#if APR_HAS_THREADS
+    apr_thread_mutex_unlock(fastexc_tunnels_lock);
+#endif
+    if (n) {
+        ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf, FXLOGNO(0034)
+                      "graceful restart: closing %d WebSocket tunnel(s)", n);
+    }
+}
+
+/* Connection filters (AP_FTYPE_CONNECTION), so they see the frames above
+ * TLS. */
+void fastexc_tunnel_filters(void)
+{
+    fastexc_origin_in_handle = ap_register_input_filter(
+        "FASTEXC_TUNNEL_ORIGIN_IN", fastexc_origin_in_filter, NULL,
+        AP_FTYPE_CONNECTION);
+    fastexc_client_in_handle = ap_register_input_filter(
+        "FASTEXC_TUNNEL_CLIENT_IN", fastexc_client_in_filter, NULL,
+        AP_FTYPE_CONNECTION);
+    fastexc_client_out_handle = ap_register_output_filter(
+        "FASTEXC_TUNNEL_CLIENT_OUT", fastexc_client_out_filter, NULL,
+        AP_FTYPE_CONNECTION);
+}

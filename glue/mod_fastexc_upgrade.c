@@ -1,0 +1,570 @@
+/*
+ * mod_fastexc_upgrade.c - WebSocket answers: the 101 and Close frame for a raised or failed upgrade, and the wait for the client's Close.
+ */
+
+#include "apr_hash.h"
+#include "apr_lib.h"
+#include "apr_atomic.h"
+#include "apr_poll.h"
+#include "apr_shm.h"
+#include "apr_strings.h"
+
+#include "ap_config.h"
+#include "ap_expr.h"
+#include "ap_mpm.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "mod_core.h"
+#include "mod_proxy.h"
+#include "mod_status.h"
+#include "mpm_common.h"
+#include "httpd.h"
+#include "scoreboard.h"
+#include "util_filter.h"
+
+#include "fastexc_core.h"
+#include "fastexc_ws.h"
+#include "mod_fastexc.h"
+#include "mod_fastexc_private.h"
+#include "mod_fastexc_config.h"
+#include "mod_fastexc_render.h"
+#include "mod_fastexc_raise.h"
+#include "mod_fastexc_account.h"
+#include "mod_fastexc_upgrade.h"
+
+#define FASTEXC_WS_FILTER "FASTEXC_WS"
+
+static ap_filter_rec_t *fastexc_ws_filter_handle;
+
+/* WebSocket filter state: the close to send instead of the response. */
+typedef struct {
+    int code;
+    const char *reason;
+    apr_size_t reason_len;
+    int done;
+} fastexc_ws_ctx;
+
+/* ---- WebSocket request glue ---------------------------------------- */
+
+/* An RFC 6455 opening handshake: GET, HTTP/1.1 or later, Upgrade:
+ * websocket and Connection: upgrade. mod_http2 turns an RFC 8441 extended
+ * CONNECT into such a GET on its secondary connection (c->master). */
+int fastexc_ws_is_upgrade(request_rec *r)
+{
+    const char *upgrade = apr_table_get(r->headers_in, "Upgrade");
+    const char *conn = apr_table_get(r->headers_in, "Connection");
+
+    return r->method_number == M_GET && r->proto_num >= HTTP_VERSION(1, 1)
+        && upgrade && ap_find_token(r->pool, upgrade, "websocket")
+        && (r->connection->master
+            || (conn && ap_find_token(r->pool, conn, "upgrade")));
+}
+
+/* After our Close, read what the client sends until its Close arrives, it
+ * goes away, it sends what is not WebSocket frames, or timeout passes: no
+ * read ever blocks (poll with the time left, then non-blocking reads), so
+ * a silent client holds the worker at most timeout. Data frames are
+ * discarded unread. r may be NULL (fastexc_websocket_close). */
+static void fastexc_ws_await_close(conn_rec *c, request_rec *r,
+                                   apr_interval_time_t timeout)
+{
+    apr_pollfd_t pfd;
+    apr_bucket_brigade *bb;
+    fastexc_ws_reader_t rd;
+    apr_time_t deadline = apr_time_now() + timeout;
+    apr_pool_t *p = r ? r->pool : c->pool;
+    const char *how = "timed out";
+    int eos_seen = 0;
+
+    memset(&pfd, 0, sizeof(pfd));
+    pfd.p = p;
+    pfd.desc_type = APR_NO_DESC;
+    pfd.reqevents = APR_POLLIN;
+    if (ap_get_pollfd_from_conn(c, &pfd, NULL) != APR_SUCCESS
+        || pfd.desc_type == APR_NO_DESC) {
+        return;
+    }
+    /* Never change the socket of an HTTP/2 stream's connection. */
+    if (!c->master && pfd.desc_type == APR_POLL_SOCKET) {
+        apr_socket_opt_set(pfd.desc.s, APR_SO_NONBLOCK, 1);
+    }
+    bb = apr_brigade_create(p, c->bucket_alloc);
+    fastexc_ws_reader_init(&rd);
+    for (;;) {
+        apr_interval_time_t left;
+        apr_int32_t n;
+        int got = 0;
+        apr_status_t rv = ap_get_brigade(c->input_filters, bb,
+                                         AP_MODE_READBYTES,
+                                         APR_NONBLOCK_READ, 8192);
+        if (rv == APR_SUCCESS) {
+            apr_bucket *e;
+            for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb)
+                 && rd.state == FASTEXC_WS_MORE; e = APR_BUCKET_NEXT(e)) {
+                const char *data;
+                apr_size_t len;
+                if (APR_BUCKET_IS_EOS(e)) {
+                    /* on an HTTP/2 stream the first read gives EOS, then
+                     * data follows; a second EOS, or one on HTTP/1.1, is
+                     * the end */
+                    if (!c->master || eos_seen++) {
+                        how = "client went away";
+                        rv = APR_EOF;
+                        break;
+                    }
+                    continue;
+                }
+                if (APR_BUCKET_IS_METADATA(e)
+                    || apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ)
+                       != APR_SUCCESS) {
+                    continue;
+                }
+                got += len > 0;
+                fastexc_ws_reader_feed(&rd, (const unsigned char *)data, len);
+            }
+            apr_brigade_cleanup(bb);
+            if (rd.state == FASTEXC_WS_CLOSED) {
+                how = "client closed";
+                break;
+            }
+            if (rd.state == FASTEXC_WS_INVALID) {
+                how = "client sent invalid frames";
+                break;
+            }
+            if (rv == APR_EOF) {
+                break;
+            }
+            if (got) {
+                continue;
+            }
+        }
+        else if (!APR_STATUS_IS_EAGAIN(rv)) {
+            how = "client went away";
+            break;
+        }
+        left = deadline - apr_time_now();
+        if (left <= 0) {
+            break;
+        }
+        rv = apr_poll(&pfd, 1, &n, left);
+        if (rv != APR_SUCCESS && !APR_STATUS_IS_EINTR(rv)) {
+            if (!APR_STATUS_IS_TIMEUP(rv)) {
+                how = "poll failed";
+            }
+            break;
+        }
+    }
+    if (r) {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, FXLOGNO(0013)
+                      "WebSocket close handshake: %s (client code %d)", how,
+                      rd.close_code);
+    }
+    else {
+        ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, c, FXLOGNO(0014)
+                      "WebSocket close handshake: %s (client code %d)", how,
+                      rd.close_code);
+    }
+}
+
+/* Bound the blocking writes on c to limit (or the socket's own timeout if
+ * shorter) until fastexc_ws_unbound(): a client that does not read holds
+ * the worker that long at most, not Timeout. An HTTP/2 stream's
+ * connection (c->master) has no socket of its own to touch. */
+typedef struct {
+    apr_socket_t *sock;
+    apr_interval_time_t saved;
+} fastexc_ws_bound_t;
+
+static void fastexc_ws_bound(conn_rec *c, apr_interval_time_t limit,
+                             fastexc_ws_bound_t *b)
+{
+    b->sock = c->master ? NULL : ap_get_conn_socket(c);
+    if (b->sock && apr_socket_timeout_get(b->sock, &b->saved) == APR_SUCCESS
+        && (b->saved < 0 || b->saved > limit)) {
+        apr_socket_timeout_set(b->sock, limit);
+    }
+    else {
+        b->sock = NULL;
+    }
+}
+
+static void fastexc_ws_unbound(const fastexc_ws_bound_t *b)
+{
+    if (b->sock) {
+        apr_socket_timeout_set(b->sock, b->saved);
+    }
+}
+
+/* Write a Close frame on the connection and flush it, within limit. */
+apr_status_t fastexc_ws_write_close(conn_rec *c, apr_pool_t *p,
+                                    int code, const char *reason,
+                                    apr_size_t rlen,
+                                    apr_interval_time_t limit)
+{
+    unsigned char frame[FASTEXC_WS_CLOSE_FRAME_MAX];
+    apr_size_t flen = fastexc_ws_close_frame(frame, code, reason, rlen);
+    apr_bucket_brigade *bb = apr_brigade_create(p, c->bucket_alloc);
+    fastexc_ws_bound_t bound;
+    apr_status_t rv;
+
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_heap_create((const char *)frame,
+                                                       flen, NULL,
+                                                       c->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(c->bucket_alloc));
+    fastexc_ws_bound(c, limit, &bound);
+    rv = ap_pass_brigade(c->output_filters, bb);
+    fastexc_ws_unbound(&bound);
+    apr_brigade_cleanup(bb);
+    return rv;
+}
+
+/* Send a Close frame on the connection, then wait for the client's. */
+static apr_status_t fastexc_ws_send_close(conn_rec *c, request_rec *r,
+                                          int code, const char *reason,
+                                          apr_size_t rlen,
+                                          apr_interval_time_t timeout)
+{
+    apr_status_t rv = fastexc_ws_write_close(c, r ? r->pool : c->pool, code,
+                                             reason, rlen, timeout);
+
+    if (rv == APR_SUCCESS) {
+        fastexc_ws_await_close(c, r, timeout);
+    }
+    return rv;
+}
+
+/* Answer the opening handshake with 101 and take the connection over, as
+ * ap_proxy_tunnel_create() does: from here on, bytes are WebSocket frames
+ * on c, and the connection closes after this request. */
+static void fastexc_ws_switch(request_rec *r)
+{
+    conn_rec *c = r->connection;
+    const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
+                                                      &fastexc_module);
+    char accept[FASTEXC_WS_ACCEPT_LEN + 1];
+    fastexc_ws_bound_t bound;
+
+    fastexc_ws_accept(apr_table_get(r->headers_in, "Sec-WebSocket-Key"),
+                      accept);
+    apr_table_clear(r->headers_out);
+    apr_table_setn(r->headers_out, "Upgrade", "websocket");
+    apr_table_setn(r->headers_out, "Connection", "Upgrade");
+    apr_table_set(r->headers_out, "Sec-WebSocket-Accept", accept);
+    r->status = HTTP_SWITCHING_PROTOCOLS;
+    r->status_line = "101 Switching Protocols";
+    fastexc_ws_bound(c, fastexc_ws_timeout(dc), &bound);
+    ap_send_interim_response(r, 1);
+    fastexc_ws_unbound(&bound);
+    /* the close handshake has its own timeout */
+    ap_remove_input_filter_byhandle(c->input_filters, "reqtimeout");
+    c->keepalive = AP_CONN_CLOSE;
+}
+
+/* The handshake errors RFC 6455 4.2.2 asks for, as HTTP exceptions; 0 if
+ * the handshake can be answered. */
+static int fastexc_ws_bad_handshake(request_rec *r, const char **detail,
+                                    int *version_header)
+{
+    const char *version = apr_table_get(r->headers_in,
+                                        "Sec-WebSocket-Version");
+
+    *version_header = 0;
+    if (!version || strcmp(version, "13") != 0) {
+        *detail = "Unsupported WebSocket version: Sec-WebSocket-Version "
+                  "must be 13";
+        *version_header = 1;
+        return HTTP_UPGRADE_REQUIRED;
+    }
+    if (fastexc_ws_key_check(apr_table_get(r->headers_in,
+                                           "Sec-WebSocket-Key"))) {
+        *detail = "Invalid Sec-WebSocket-Key";
+        return HTTP_BAD_REQUEST;
+    }
+    return 0;
+}
+
+/* Answer a WebSocket upgrade with an exception: 101 and a Close frame
+ * (FastExcWebSocketReject close, the default), or an HTTP status and a
+ * FastAPI body (http). Returns what the hook returns. */
+static int fastexc_ws_answer(request_rec *r, int code, const char *reason,
+                             apr_size_t rlen)
+{
+    const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
+                                                      &fastexc_module);
+    const char *detail;
+    int status, version_header;
+
+    if (dc->ws_reject == FASTEXC_WS_REJECT_HTTP) {
+        status = dc->ws_reject_status;
+        return fastexc_raise_detail(r, "FastExcWebSocketReject http", status,
+                                    rlen ? apr_pstrmemdup(r->pool, reason,
+                                                          rlen) : NULL,
+                                    0, NULL);
+    }
+    if ((status = fastexc_ws_bad_handshake(r, &detail, &version_header))) {
+        apr_table_t *h = NULL;
+        if (version_header) {
+            h = apr_table_make(r->pool, 1);
+            apr_table_setn(h, "Sec-WebSocket-Version", "13");
+        }
+        return fastexc_raise_detail(r, "WebSocket handshake", status, detail,
+                                    0, h);
+    }
+    fastexc_ws_switch(r);
+    r->output_filters = r->proto_output_filters = r->connection->output_filters;
+    r->input_filters = r->proto_input_filters = r->connection->input_filters;
+    fastexc_account_ws(r, code, reason, rlen, NULL);
+    fastexc_ws_send_close(r->connection, r, code, reason, rlen,
+                          fastexc_ws_timeout(dc));
+    return DONE;
+}
+
+/* Run-time close codes and reasons (API, notes): a bad code is refused;
+ * a reason is made valid UTF-8 and cut to 123 bytes at a character. */
+static const char *fastexc_ws_runtime_reason(request_rec *r,
+                                             const char *caller,
+                                             const char *reason,
+                                             apr_size_t *rlen)
+{
+    apr_size_t len;
+    int repaired = 0;
+
+    if (!reason) {
+        *rlen = 0;
+        return "";
+    }
+    reason = fastexc_utf8_repair(r->pool, reason, strlen(reason), &len,
+                                 &repaired);
+    if (repaired) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, FXLOGNO(0017)
+                      "%s: reason is not valid UTF-8: invalid bytes "
+                      "replaced by U+FFFD", caller);
+    }
+    *rlen = fastexc_utf8_cut(reason, len, FASTEXC_WS_REASON_MAX);
+    if (*rlen < len) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, FXLOGNO(0018)
+                      "%s: reason of %" APR_SIZE_T_FMT " bytes cut to %"
+                      APR_SIZE_T_FMT " (a close reason is at most 123)",
+                      caller, len, *rlen);
+    }
+    return reason;
+}
+
+/* Public API: see include/mod_fastexc.h. */
+int fastexc_raise_websocket(request_rec *r, int code,
+                            const char *reason)
+{
+    const char *err;
+    apr_size_t rlen;
+
+    if (!r) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    if ((err = fastexc_ws_code_check(code))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0019)
+                      "fastexc_raise_websocket: close code %d refused (%s): "
+                      "answering 500", code, err);
+        return fastexc_raise_detail(r, "fastexc_raise_websocket",
+                                    HTTP_INTERNAL_SERVER_ERROR, NULL, 0,
+                                    NULL);
+    }
+    reason = fastexc_ws_runtime_reason(r, "fastexc_raise_websocket", reason,
+                                       &rlen);
+    if (r->main || !fastexc_ws_is_upgrade(r)) {
+        /* Not a handshake (or a subrequest, which never sends): the HTTP
+         * rejection uvicorn would give. */
+        return fastexc_raise_detail(r, "fastexc_raise_websocket",
+                                    HTTP_FORBIDDEN,
+                                    rlen ? apr_pstrmemdup(r->pool, reason,
+                                                          rlen) : NULL,
+                                    0, NULL);
+    }
+    return fastexc_ws_answer(r, code, reason, rlen);
+}
+
+apr_status_t fastexc_websocket_close(conn_rec *c, int code,
+                                     const char *reason)
+{
+    const fastexc_dir_conf *dc;
+    const char *err;
+    apr_size_t rlen;
+
+    if (!c) {
+        return APR_EINVAL;
+    }
+    if ((err = fastexc_ws_code_check(code))) {
+        ap_log_cerror(APLOG_MARK, APLOG_ERR, 0, c, FXLOGNO(0020)
+                      "fastexc_websocket_close: close code %d refused (%s)",
+                      code, err);
+        return APR_EINVAL;
+    }
+    reason = reason ? reason : "";
+    rlen = strlen(reason);
+    if (!fastexc_utf8_valid(reason, rlen)) {
+        ap_log_cerror(APLOG_MARK, APLOG_ERR, 0, c, FXLOGNO(0021)
+                      "fastexc_websocket_close: reason is not valid UTF-8");
+        return APR_EINVAL;
+    }
+    if (rlen > FASTEXC_WS_REASON_MAX) {
+        rlen = fastexc_utf8_cut(reason, rlen, FASTEXC_WS_REASON_MAX);
+        ap_log_cerror(APLOG_MARK, APLOG_WARNING, 0, c, FXLOGNO(0022)
+                      "fastexc_websocket_close: reason cut to %"
+                      APR_SIZE_T_FMT " bytes", rlen);
+    }
+    dc = ap_get_module_config(c->base_server->lookup_defaults,
+                              &fastexc_module);
+    fastexc_count_ws(code);
+    ap_log_cerror(APLOG_MARK, dc->log_level != FASTEXC_UNSET ? dc->log_level
+                  : FASTEXC_LOG_LEVEL_DEFAULT, 0, c, FXLOGNO(0016)
+                  "WebSocket closed with %d, reason \"%s\"", code,
+                  apr_pstrmemdup(c->pool, reason, rlen));
+    c->keepalive = AP_CONN_CLOSE;
+    return fastexc_ws_send_close(c, NULL, code, reason, rlen,
+                                 fastexc_ws_timeout(dc));
+}
+
+/* Runs REALLY_FIRST, before mod_proxy's handler (FIRST): a matching upgrade
+ * is answered here and no backend connection is ever opened. */
+int fastexc_ws_handler(request_rec *r)
+{
+    const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
+                                                      &fastexc_module);
+    const fastexc_ws_exc_t *exc;
+
+    /* every request passes here: the cheapest test first */
+    if (!dc->ws_raises || r->main || !fastexc_ws_is_upgrade(r)
+        || !(exc = fastexc_first_match(r, dc->ws_raises,
+                                       "FastExcWebSocket"))) {
+        return DECLINED;
+    }
+    return fastexc_ws_answer(r, exc->code, exc->reason, exc->reason_len);
+}
+
+/* The close this upgrade gets instead of an error response, or NULL: a
+ * close code left in the notes (mod_lua...), or FastExcWebSocketBackendError
+ * for a proxied upgrade that failed. */
+static fastexc_ws_ctx *fastexc_ws_error_close(request_rec *r, int from_error)
+{
+    const fastexc_dir_conf *dc;
+    const char *note;
+    fastexc_ws_ctx *ctx;
+    int version_header;
+
+    if (r->main || !fastexc_ws_is_upgrade(r)) {
+        return NULL;
+    }
+    dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
+    if (dc->ws_reject == FASTEXC_WS_REJECT_HTTP
+        || fastexc_ws_bad_handshake(r, &note, &version_header)) {
+        return NULL;
+    }
+    ctx = apr_pcalloc(r->pool, sizeof(*ctx));
+    if (from_error && (note = apr_table_get(r->notes, FASTEXC_NOTE_WS_CODE))) {
+        const char *err;
+        ctx->code = atoi(note);
+        if ((err = fastexc_ws_code_check(ctx->code))) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0024)
+                          "note " FASTEXC_NOTE_WS_CODE ": close code %s "
+                          "refused (%s)", note, err);
+            return NULL;
+        }
+        ctx->reason = fastexc_ws_runtime_reason(
+            r, "note " FASTEXC_NOTE_WS_REASON,
+            apr_table_get(r->notes, FASTEXC_NOTE_WS_REASON),
+            &ctx->reason_len);
+        return ctx;
+    }
+    if (dc->ws_backend.exc && r->proxyreq == PROXYREQ_REVERSE
+        && (!from_error || r->status == HTTP_INTERNAL_SERVER_ERROR
+            || r->status == HTTP_BAD_GATEWAY
+            || r->status == HTTP_SERVICE_UNAVAILABLE
+            || r->status == HTTP_GATEWAY_TIME_OUT)) {
+        ctx->code = dc->ws_backend.exc->code;
+        ctx->reason = dc->ws_backend.exc->reason;
+        ctx->reason_len = dc->ws_backend.exc->reason_len;
+        return ctx;
+    }
+    return NULL;
+}
+
+/* Sends 101 and a Close instead of the response passing through (an error
+ * response, or a backend's non-101 answer to a proxied upgrade), then
+ * swallows that response: nothing of it reaches the client. */
+static apr_status_t fastexc_ws_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    fastexc_ws_ctx *ctx = f->ctx;
+    request_rec *r = f->r;
+    apr_bucket *e;
+    int eos = 0;
+
+    if (!ctx->done) {
+        const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
+                                                          &fastexc_module);
+        ctx->done = 1;
+        if (r->status == HTTP_SWITCHING_PROTOCOLS) {
+            /* the backend upgraded: nothing to do */
+            ap_remove_output_filter(f);
+            return ap_pass_brigade(f->next, bb);
+        }
+        fastexc_account_ws(r, ctx->code, ctx->reason, ctx->reason_len,
+                           apr_psprintf(r->pool, "instead of HTTP %d",
+                                        r->status));
+        fastexc_ws_switch(r);
+        fastexc_ws_send_close(r->connection, r, ctx->code, ctx->reason,
+                              ctx->reason_len, fastexc_ws_timeout(dc));
+    }
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
+         e = APR_BUCKET_NEXT(e)) {
+        eos |= APR_BUCKET_IS_EOS(e);
+    }
+    apr_brigade_cleanup(bb);
+    if (eos) {
+        /* end the exchange on the connection itself (an HTTP/2 stream
+         * ends with it) */
+        apr_bucket_brigade *end = apr_brigade_create(r->pool,
+                                                     f->c->bucket_alloc);
+        APR_BRIGADE_INSERT_TAIL(end, apr_bucket_eos_create(f->c->bucket_alloc));
+        ap_remove_output_filter(f);
+        return ap_pass_brigade(f->c->output_filters, end);
+    }
+    return APR_SUCCESS;
+}
+
+/* A proxied upgrade in a FastExcWebSocketBackendError scope: watch for a
+ * non-101 answer from the backend. */
+void fastexc_insert_filter(request_rec *r)
+{
+    const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
+                                                      &fastexc_module);
+    fastexc_ws_ctx *ctx;
+
+    if (dc->ws_backend.exc && r->proxyreq == PROXYREQ_REVERSE
+        && (ctx = fastexc_ws_error_close(r, 0))) {
+        ap_add_output_filter_handle(fastexc_ws_filter_handle, ctx, r,
+                                    r->connection);
+    }
+}
+
+/* insert_error_filter runs inside ap_send_error_response(), after the
+ * output chain was reset to the protocol filters. */
+int fastexc_ws_insert_error_close(request_rec *r)
+{
+    fastexc_ws_ctx *ws = fastexc_ws_error_close(r, 1);
+
+    if (!ws) {
+        return 0;
+    }
+    /* the error path drops request filters: (re)add ours */
+    ap_add_output_filter_handle(fastexc_ws_filter_handle, ws, r,
+                                r->connection);
+    return 1;
+}
+
+void fastexc_upgrade_filters(void)
+{
+    fastexc_ws_filter_handle = ap_register_output_filter(
+        FASTEXC_WS_FILTER, fastexc_ws_filter, NULL, AP_FTYPE_CONTENT_SET);
+}
