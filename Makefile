@@ -74,6 +74,7 @@ differential: build/differential/driver
 lint: build
 	@sh scripts/check-log-tags.sh
 	@sh scripts/check-symbols.sh $(MODULE)
+	@$(PYTHON) scripts/check-config.py
 
 apache-test: build
 	@APXS="$(APXS)" HTTPD="$(HTTPD)" PYTHON="$(PYTHON)" PERL="$(PERL)" \

@@ -39,111 +39,139 @@ static const fastexc_ws_exc_t fastexc_tunnel_defaults[FASTEXC_TUNNEL_EVENTS]
 static const char *const fastexc_tunnel_events[FASTEXC_TUNNEL_EVENTS]
     = { "backend", "timeout", "restart" };
 
+/* ---- defaults, applied where a field is read ------------------------- */
+
+int fastexc_conf_enabled(const fastexc_dir_conf *dc)
+{
+    return dc->http.enabled == 1;
+}
+
+int fastexc_conf_format(const fastexc_dir_conf *dc)
+{
+    return dc->http.format != FASTEXC_UNSET ? dc->http.format
+                                            : FASTEXC_FORMAT_FASTAPI;
+}
+
+int fastexc_conf_reject_http(const fastexc_dir_conf *dc)
+{
+    return dc->ws.reject.how == FASTEXC_WS_REJECT_HTTP ? dc->ws.reject.status
+                                                       : 0;
+}
+
+int fastexc_conf_tunnel(const fastexc_dir_conf *dc)
+{
+    return dc->tunnel.on == 1;
+}
+
 apr_interval_time_t fastexc_ws_timeout(const fastexc_dir_conf *dc)
 {
-    return dc->ws_close_timeout != FASTEXC_UNSET
-        ? dc->ws_close_timeout : FASTEXC_WS_CLOSE_TIMEOUT_DEFAULT;
+    return dc->ws.close_timeout != FASTEXC_UNSET
+        ? dc->ws.close_timeout : FASTEXC_WS_CLOSE_TIMEOUT_DEFAULT;
+}
+
+int fastexc_conf_log_level(const fastexc_dir_conf *dc)
+{
+    return dc->log.level != FASTEXC_UNSET ? dc->log.level
+                                          : FASTEXC_LOG_LEVEL_DEFAULT;
 }
 
 int fastexc_log_level(request_rec *r)
 {
-    const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
-                                                      &fastexc_module);
-
-    return dc->log_level != FASTEXC_UNSET ? dc->log_level
-                                          : FASTEXC_LOG_LEVEL_DEFAULT;
+    return fastexc_conf_log_level(ap_get_module_config(r->per_dir_config,
+                                                       &fastexc_module));
 }
 
 const fastexc_ws_exc_t *fastexc_tunnel_exc(const fastexc_dir_conf *dc,
                                            int event)
 {
-    if (dc->tunnel_close[event].set == FASTEXC_UNSET) {
+    if (dc->tunnel.close[event].set == FASTEXC_UNSET) {
         return &fastexc_tunnel_defaults[event];
     }
-    return dc->tunnel_close[event].exc;
+    return dc->tunnel.close[event].exc;
 }
 
 /* ---- create / merge ------------------------------------------------- */
 
 void *fastexc_create_dir_conf(apr_pool_t *p, char *dir)
 {
-    fastexc_dir_conf *dc = apr_pcalloc(p, sizeof(*dc));
+    fastexc_dir_conf *dc = apr_palloc(p, sizeof(*dc));
     int i;
 
-    dc->enabled = FASTEXC_UNSET;
-    dc->raise_inherit = FASTEXC_UNSET;
-    dc->ws_inherit = FASTEXC_UNSET;
-    dc->ws_reject = FASTEXC_UNSET;
-    dc->ws_backend.set = FASTEXC_UNSET;
-    dc->ws_close_timeout = FASTEXC_UNSET;
-    dc->format = FASTEXC_UNSET;
-    dc->log_level = FASTEXC_UNSET;
-    dc->tunnel = FASTEXC_UNSET;
+    dc->rules.raise.inherit = FASTEXC_UNSET;
+    dc->rules.raise.list = NULL;
+    dc->rules.ws.inherit = FASTEXC_UNSET;
+    dc->rules.ws.list = NULL;
+    dc->http.enabled = FASTEXC_UNSET;
+    dc->http.details = NULL;
+    dc->http.format = FASTEXC_UNSET;
+    dc->http.problem_type = NULL;
+    dc->ws.reject.how = FASTEXC_UNSET;
+    dc->ws.reject.status = 0;
+    dc->ws.backend.set = FASTEXC_UNSET;
+    dc->ws.backend.exc = NULL;
+    dc->ws.close_timeout = FASTEXC_UNSET;
+    dc->tunnel.on = FASTEXC_UNSET;
     for (i = 0; i < FASTEXC_TUNNEL_EVENTS; i++) {
-        dc->tunnel_close[i].set = FASTEXC_UNSET;
+        dc->tunnel.close[i].set = FASTEXC_UNSET;
+        dc->tunnel.close[i].exc = NULL;
     }
+    dc->log.level = FASTEXC_UNSET;
     return dc;
 }
 
-/* A scope's own rules first, then the inherited ones unless cut ("Off"). */
-static apr_array_header_t *fastexc_merge_rules(apr_pool_t *p,
-                                               apr_array_header_t *base,
-                                               apr_array_header_t *add,
-                                               int inherit)
+/* A scope's own rules first, then the inherited ones unless cut ("Off").
+ * The result is inherited normally by the scopes below. */
+static fastexc_rules_t fastexc_merge_rules(apr_pool_t *p,
+                                           const fastexc_rules_t *base,
+                                           const fastexc_rules_t *add)
 {
-    if (inherit == 0 || !base) {
-        return add;
+    fastexc_rules_t rules = { FASTEXC_UNSET, add->list };
+
+    if (add->inherit != 0 && base->list) {
+        rules.list = add->list ? apr_array_append(p, add->list, base->list)
+                               : base->list;
     }
-    if (!add) {
-        return base;
-    }
-    return apr_array_append(p, add, base);
+    return rules;
 }
+
+/* Per status, a scope's own FastExcDetail replaces the inherited one. */
+static apr_hash_t *fastexc_merge_details(apr_pool_t *p, apr_hash_t *base,
+                                         apr_hash_t *add)
+{
+    return (add && base) ? apr_hash_overlay(p, add, base)
+                         : add ? add : base;
+}
+
+/* One merge rule per field: the scope's own value when it set one. */
+#define FASTEXC_MERGE(f) \
+    dc->f = (add->f != FASTEXC_UNSET) ? add->f : base->f
+#define FASTEXC_MERGE_PTR(f) \
+    dc->f = add->f ? add->f : base->f
+#define FASTEXC_MERGE_BY(f, key) \
+    dc->f = (add->f.key != FASTEXC_UNSET) ? add->f : base->f
 
 void *fastexc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 {
     const fastexc_dir_conf *base = basev, *add = addv;
-    fastexc_dir_conf *dc = apr_pcalloc(p, sizeof(*dc));
+    fastexc_dir_conf *dc = apr_palloc(p, sizeof(*dc));
     int i;
 
-    dc->enabled = (add->enabled != FASTEXC_UNSET) ? add->enabled
-                                                  : base->enabled;
-    /* "FastExcRaise Off" cuts inheritance here; scopes below inherit the
-     * result normally. */
-    dc->raise_inherit = FASTEXC_UNSET;
-    dc->raises = fastexc_merge_rules(p, base->raises, add->raises,
-                                     add->raise_inherit);
-    dc->ws_inherit = FASTEXC_UNSET;
-    dc->ws_raises = fastexc_merge_rules(p, base->ws_raises, add->ws_raises,
-                                        add->ws_inherit);
-    if (add->ws_reject != FASTEXC_UNSET) {
-        dc->ws_reject = add->ws_reject;
-        dc->ws_reject_status = add->ws_reject_status;
-    }
-    else {
-        dc->ws_reject = base->ws_reject;
-        dc->ws_reject_status = base->ws_reject_status;
-    }
-    dc->ws_backend = (add->ws_backend.set != FASTEXC_UNSET)
-                   ? add->ws_backend : base->ws_backend;
-    dc->ws_close_timeout = (add->ws_close_timeout != FASTEXC_UNSET)
-                         ? add->ws_close_timeout : base->ws_close_timeout;
-    dc->format = (add->format != FASTEXC_UNSET) ? add->format : base->format;
-    dc->problem_type = add->problem_type ? add->problem_type
-                                         : base->problem_type;
-    dc->log_level = (add->log_level != FASTEXC_UNSET) ? add->log_level
-                                                      : base->log_level;
-    dc->tunnel = (add->tunnel != FASTEXC_UNSET) ? add->tunnel : base->tunnel;
+    dc->rules.raise = fastexc_merge_rules(p, &base->rules.raise,
+                                          &add->rules.raise);
+    dc->rules.ws = fastexc_merge_rules(p, &base->rules.ws, &add->rules.ws);
+    FASTEXC_MERGE(http.enabled);
+    dc->http.details = fastexc_merge_details(p, base->http.details,
+                                             add->http.details);
+    FASTEXC_MERGE(http.format);
+    FASTEXC_MERGE_PTR(http.problem_type);
+    FASTEXC_MERGE_BY(ws.reject, how);
+    FASTEXC_MERGE_BY(ws.backend, set);
+    FASTEXC_MERGE(ws.close_timeout);
+    FASTEXC_MERGE(tunnel.on);
     for (i = 0; i < FASTEXC_TUNNEL_EVENTS; i++) {
-        dc->tunnel_close[i] = (add->tunnel_close[i].set != FASTEXC_UNSET)
-                            ? add->tunnel_close[i] : base->tunnel_close[i];
+        FASTEXC_MERGE_BY(tunnel.close[i], set);
     }
-    if (add->details && base->details) {
-        dc->details = apr_hash_overlay(p, add->details, base->details);
-    }
-    else {
-        dc->details = add->details ? add->details : base->details;
-    }
+    FASTEXC_MERGE(log.level);
     return dc;
 }
 
@@ -341,17 +369,9 @@ static int fastexc_word(cmd_parms *cmd, int argc, char *const argv[],
     return 1;
 }
 
-/* Append a rule (FastExcRaise, FastExcWebSocket) to a scope's own. */
-static void fastexc_push_rule(apr_pool_t *p, apr_array_header_t **rules,
-                              void *rule)
-{
-    if (!*rules) {
-        *rules = apr_array_make(p, 2, sizeof(void *));
-    }
-    APR_ARRAY_PUSH(*rules, void *) = rule;
-}
-
-static const char *fastexc_cmd_enable(cmd_parms *cmd, void *cfg, int flag)
+/* FastExc On|Off: alone (httpd's FLAG would ignore words after it). */
+static const char *fastexc_cmd_enable(cmd_parms *cmd, void *cfg, int argc,
+                                      char *const argv[])
 {
     fastexc_dir_conf *dc = cfg;
     const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
@@ -359,27 +379,10 @@ static const char *fastexc_cmd_enable(cmd_parms *cmd, void *cfg, int flag)
     if (err) {
         return err;
     }
-    dc->enabled = flag;
-    return NULL;
-}
-
-static const char *fastexc_cmd_raise(cmd_parms *cmd, void *cfg, int argc,
-                                     char *const argv[])
-{
-    fastexc_dir_conf *dc = cfg;
-    fastexc_exc_t *exc;
-    const char *err;
-
-    if (fastexc_word(cmd, argc, argv, "Off", NULL, &err)) {
-        if (!err) {
-            dc->raise_inherit = 0;
-        }
-        return err;
+    if (argc != 1 || (strcasecmp(argv[0], "on") && strcasecmp(argv[0], "off"))) {
+        return "FastExc must be On or Off";
     }
-    if ((err = fastexc_parse_exc(cmd, argc, argv, 1, &exc))) {
-        return err;
-    }
-    fastexc_push_rule(cmd->pool, &dc->raises, exc);
+    dc->http.enabled = strcasecmp(argv[0], "on") == 0;
     return NULL;
 }
 
@@ -393,16 +396,16 @@ static const char *fastexc_cmd_detail(cmd_parms *cmd, void *cfg, int argc,
     if ((err = fastexc_parse_exc(cmd, argc, argv, 0, &exc))) {
         return err;
     }
-    if (!dc->details) {
-        dc->details = apr_hash_make(cmd->pool);
+    if (!dc->http.details) {
+        dc->http.details = apr_hash_make(cmd->pool);
     }
-    prev = apr_hash_get(dc->details, &exc->status, sizeof(exc->status));
+    prev = apr_hash_get(dc->http.details, &exc->status, sizeof(exc->status));
     if (prev) {
         return apr_psprintf(cmd->pool, "FastExcDetail: status %d is already "
                             "given in this scope, at %s", exc->status,
                             prev->rule.where);
     }
-    apr_hash_set(dc->details, &exc->status, sizeof(exc->status), exc);
+    apr_hash_set(dc->http.details, &exc->status, sizeof(exc->status), exc);
     return NULL;
 }
 
@@ -462,23 +465,54 @@ static const char *fastexc_parse_ws(cmd_parms *cmd, int argc,
     return NULL;
 }
 
-static const char *fastexc_cmd_ws(cmd_parms *cmd, void *cfg, int argc,
-                                  char *const argv[])
+/* The two kinds of rule, told apart by cmd->info: FastExcRaise and
+ * FastExcWebSocket differ only in what one rule is. */
+typedef struct {
+    apr_size_t offset;          /* of the scope's fastexc_rules_t */
+    const char *(*parse)(cmd_parms *cmd, int argc, char *const argv[],
+                         void **rule);
+} fastexc_rule_kind_t;
+
+static const char *fastexc_parse_raise(cmd_parms *cmd, int argc,
+                                       char *const argv[], void **rule)
 {
-    fastexc_dir_conf *dc = cfg;
-    fastexc_ws_exc_t *exc;
+    return fastexc_parse_exc(cmd, argc, argv, 1, (fastexc_exc_t **)rule);
+}
+
+static const char *fastexc_parse_ws_rule(cmd_parms *cmd, int argc,
+                                         char *const argv[], void **rule)
+{
+    return fastexc_parse_ws(cmd, argc, argv, 1, (fastexc_ws_exc_t **)rule);
+}
+
+static const fastexc_rule_kind_t fastexc_raise_kind = {
+    APR_OFFSETOF(fastexc_dir_conf, rules.raise), fastexc_parse_raise };
+static const fastexc_rule_kind_t fastexc_ws_kind = {
+    APR_OFFSETOF(fastexc_dir_conf, rules.ws), fastexc_parse_ws_rule };
+
+/* FastExcRaise, FastExcWebSocket: a rule appended to the scope's own, or
+ * "Off" alone, which cuts the inherited ones. */
+static const char *fastexc_cmd_rule(cmd_parms *cmd, void *cfg, int argc,
+                                    char *const argv[])
+{
+    const fastexc_rule_kind_t *kind = cmd->info;
+    fastexc_rules_t *rules = (fastexc_rules_t *)((char *)cfg + kind->offset);
+    void *rule;
     const char *err;
 
     if (fastexc_word(cmd, argc, argv, "Off", NULL, &err)) {
         if (!err) {
-            dc->ws_inherit = 0;
+            rules->inherit = 0;
         }
         return err;
     }
-    if ((err = fastexc_parse_ws(cmd, argc, argv, 1, &exc))) {
+    if ((err = kind->parse(cmd, argc, argv, &rule))) {
         return err;
     }
-    fastexc_push_rule(cmd->pool, &dc->ws_raises, exc);
+    if (!rules->list) {
+        rules->list = apr_array_make(cmd->pool, 2, sizeof(void *));
+    }
+    APR_ARRAY_PUSH(rules->list, void *) = rule;
     return NULL;
 }
 
@@ -506,7 +540,7 @@ static const char *fastexc_cmd_ws_backend(cmd_parms *cmd, void *cfg,
 {
     fastexc_dir_conf *dc = cfg;
 
-    return fastexc_parse_slot(cmd, argc, argv, NULL, &dc->ws_backend);
+    return fastexc_parse_slot(cmd, argc, argv, NULL, &dc->ws.backend);
 }
 
 static const char *fastexc_cmd_ws_reject(cmd_parms *cmd, void *cfg,
@@ -519,8 +553,8 @@ static const char *fastexc_cmd_ws_reject(cmd_parms *cmd, void *cfg,
         return err;
     }
     if (strcasecmp(mode, "close") == 0 && !arg) {
-        dc->ws_reject = FASTEXC_WS_REJECT_CLOSE;
-        dc->ws_reject_status = 0;
+        dc->ws.reject.how = FASTEXC_WS_REJECT_CLOSE;
+        dc->ws.reject.status = 0;
         return NULL;
     }
     if (strcasecmp(mode, "http") != 0) {
@@ -528,19 +562,19 @@ static const char *fastexc_cmd_ws_reject(cmd_parms *cmd, void *cfg,
                             "is not close or http [<status>]", mode,
                             arg ? " " : "", arg ? arg : "");
     }
-    dc->ws_reject = FASTEXC_WS_REJECT_HTTP;
-    dc->ws_reject_status = HTTP_FORBIDDEN;
+    dc->ws.reject.how = FASTEXC_WS_REJECT_HTTP;
+    dc->ws.reject.status = HTTP_FORBIDDEN;
     if (arg) {
-        if (fastexc_status_parse(arg, &dc->ws_reject_status) != 0
-            || dc->ws_reject_status < 400 || dc->ws_reject_status > 599) {
+        if (fastexc_status_parse(arg, &dc->ws.reject.status) != 0
+            || dc->ws.reject.status < 400 || dc->ws.reject.status > 599) {
             return apr_psprintf(cmd->pool, "FastExcWebSocketReject: http "
                                 "takes an error status (400-599), not "
                                 "\"%s\"", arg);
         }
-        if (!fastexc_phrase(dc->ws_reject_status)) {
+        if (!fastexc_phrase(dc->ws.reject.status)) {
             return apr_psprintf(cmd->pool, "FastExcWebSocketReject: status "
                                 "%d has no standard reason phrase",
-                                dc->ws_reject_status);
+                                dc->ws.reject.status);
         }
     }
     return NULL;
@@ -573,7 +607,7 @@ static const char *fastexc_cmd_ws_timeout(cmd_parms *cmd, void *cfg,
         return "FastExcWebSocketCloseTimeout: at most 300 seconds: a worker "
                "waits that long for a silent client";
     }
-    dc->ws_close_timeout = t;
+    dc->ws.close_timeout = t;
     return NULL;
 }
 
@@ -590,7 +624,7 @@ static const char *fastexc_cmd_ws_tunnel(cmd_parms *cmd, void *cfg,
     if (fastexc_word(cmd, argc, argv, "On", NULL, &err)
         || fastexc_word(cmd, argc, argv, "Off", NULL, &err)) {
         if (!err) {
-            dc->tunnel = strcasecmp(argv[0], "on") == 0;
+            dc->tunnel.on = strcasecmp(argv[0], "on") == 0;
         }
         return err;
     }
@@ -607,12 +641,12 @@ static const char *fastexc_cmd_ws_tunnel(cmd_parms *cmd, void *cfg,
     }
     if ((err = fastexc_parse_slot(cmd, argc - 1, argv + 1,
                                   fastexc_tunnel_events[event],
-                                  &dc->tunnel_close[event]))) {
+                                  &dc->tunnel.close[event]))) {
         return err;
     }
     /* naming an end turns the scope on, unless it says Off itself */
-    if (dc->tunnel == FASTEXC_UNSET) {
-        dc->tunnel = 1;
+    if (dc->tunnel.on == FASTEXC_UNSET) {
+        dc->tunnel.on = 1;
     }
     return NULL;
 }
@@ -627,10 +661,10 @@ static const char *fastexc_cmd_format(cmd_parms *cmd, void *cfg,
         return err;
     }
     if (strcasecmp(arg, "fastapi") == 0) {
-        dc->format = FASTEXC_FORMAT_FASTAPI;
+        dc->http.format = FASTEXC_FORMAT_FASTAPI;
     }
     else if (strcasecmp(arg, "problem") == 0) {
-        dc->format = FASTEXC_FORMAT_PROBLEM;
+        dc->http.format = FASTEXC_FORMAT_PROBLEM;
     }
     else {
         return apr_psprintf(cmd->pool, "FastExcFormat: \"%s\" is not fastapi "
@@ -660,7 +694,7 @@ static const char *fastexc_cmd_problem_type(cmd_parms *cmd, void *cfg,
                             "absolute URI (https://example.com/probs/out-of-"
                             "credit, about:blank)", arg);
     }
-    dc->problem_type = apr_pstrdup(cmd->pool, arg);
+    dc->http.problem_type = apr_pstrdup(cmd->pool, arg);
     return NULL;
 }
 
@@ -679,7 +713,7 @@ static const char *fastexc_cmd_log_level(cmd_parms *cmd, void *cfg,
     }
     for (i = 0; names[i]; i++) {
         if (strcasecmp(arg, names[i]) == 0) {
-            dc->log_level = APLOG_EMERG + i;
+            dc->log.level = APLOG_EMERG + i;
             return NULL;
         }
     }
@@ -691,18 +725,20 @@ static const char *fastexc_cmd_log_level(cmd_parms *cmd, void *cfg,
 /* ---- command table -------------------------------------------------- */
 
 const command_rec fastexc_cmds[] = {
-    AP_INIT_FLAG("FastExc", fastexc_cmd_enable, NULL,
-                 RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
-                 "On to render error responses in this scope as FastAPI "
-                 "JSON"),
-    AP_INIT_TAKE_ARGV("FastExcRaise", fastexc_cmd_raise, NULL,
+    AP_INIT_TAKE_ARGV("FastExc", fastexc_cmd_enable, NULL,
+                      RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                      "On to render error responses in this scope as "
+                      "FastAPI JSON"),
+    AP_INIT_TAKE_ARGV("FastExcRaise", fastexc_cmd_rule,
+                      (void *)&fastexc_raise_kind,
                       RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
                       "<status> [<detail>] [\"Name: value\" ...] "
                       "[expr=<condition>], or Off"),
     AP_INIT_TAKE_ARGV("FastExcDetail", fastexc_cmd_detail, NULL,
                       RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
                       "<status> [<detail>] [\"Name: value\" ...]"),
-    AP_INIT_TAKE_ARGV("FastExcWebSocket", fastexc_cmd_ws, NULL,
+    AP_INIT_TAKE_ARGV("FastExcWebSocket", fastexc_cmd_rule,
+                      (void *)&fastexc_ws_kind,
                       RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
                       "<close code> [<reason>] [expr=<condition>], or Off"),
     AP_INIT_TAKE12("FastExcWebSocketReject", fastexc_cmd_ws_reject, NULL,

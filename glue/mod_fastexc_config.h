@@ -68,36 +68,74 @@ typedef struct {
 #define FASTEXC_WS_REJECT_CLOSE 0
 #define FASTEXC_WS_REJECT_HTTP 1
 #define FASTEXC_WS_CLOSE_TIMEOUT_DEFAULT apr_time_from_sec(5)
-
-typedef struct {
-    int enabled;                /* FastExc; FASTEXC_UNSET until set */
-    int raise_inherit;          /* 0 after "FastExcRaise Off" */
-    apr_array_header_t *raises; /* fastexc_exc_t *: own, then inherited */
-    apr_hash_t *details;        /* int status -> fastexc_exc_t * */
-    int ws_inherit;             /* 0 after "FastExcWebSocket Off" */
-    apr_array_header_t *ws_raises;  /* fastexc_ws_exc_t *, like raises */
-    int ws_reject;              /* FASTEXC_WS_REJECT_*, or UNSET */
-    int ws_reject_status;       /* with http; set with ws_reject */
-    fastexc_close_slot_t ws_backend;        /* FastExcWebSocketBackendError */
-    apr_interval_time_t ws_close_timeout;   /* FASTEXC_UNSET until set */
-    int format;                 /* FASTEXC_FORMAT_*, or UNSET */
-    const char *problem_type;   /* FastExcProblemType; NULL until set */
-    int log_level;              /* FastExcLogLevel (APLOG_*), or UNSET */
-    int tunnel;                 /* FastExcWebSocketTunnelClose On/Off, UNSET */
-    fastexc_close_slot_t tunnel_close[FASTEXC_TUNNEL_EVENTS];   /* per end */
-} fastexc_dir_conf;
-
 #define FASTEXC_LOG_LEVEL_DEFAULT APLOG_INFO
+
+/* The rules of FastExcRaise or FastExcWebSocket in a scope: its own, then
+ * the inherited ones unless "Off" cut them there. */
+typedef struct {
+    int inherit;                /* 0 after "... Off"; UNSET */
+    apr_array_header_t *list;   /* fastexc_exc_t * or fastexc_ws_exc_t * */
+} fastexc_rules_t;
+
+/* FastExcWebSocketReject: how, and with http the status. */
+typedef struct {
+    int how;                    /* FASTEXC_WS_REJECT_*, or UNSET */
+    int status;
+} fastexc_reject_t;
+
+/* One scope's configuration, by feature. Every field has its "unset" value
+ * in fastexc_create_dir_conf() and its merge rule in
+ * fastexc_merge_dir_conf(), one line each (scripts/check-config.sh checks
+ * both); defaults are applied where a field is read, by the accessors
+ * below. */
+typedef struct {
+    struct {                    /* rules */
+        fastexc_rules_t raise;              /* FastExcRaise */
+        fastexc_rules_t ws;                 /* FastExcWebSocket */
+    } rules;
+    struct {                    /* HTTP exceptions */
+        int enabled;                        /* FastExc */
+        apr_hash_t *details;                /* FastExcDetail: int -> exc */
+        int format;                         /* FastExcFormat */
+        const char *problem_type;           /* FastExcProblemType */
+    } http;
+    struct {                    /* WebSocket answers */
+        fastexc_reject_t reject;            /* FastExcWebSocketReject */
+        fastexc_close_slot_t backend;       /* FastExcWebSocketBackendError */
+        apr_interval_time_t close_timeout;  /* FastExcWebSocketCloseTimeout */
+    } ws;
+    struct {                    /* FastExcWebSocketTunnelClose */
+        int on;
+        fastexc_close_slot_t close[FASTEXC_TUNNEL_EVENTS];  /* per end */
+    } tunnel;
+    struct {                    /* logging */
+        int level;                          /* FastExcLogLevel */
+    } log;
+} fastexc_dir_conf;
 
 extern const command_rec fastexc_cmds[];
 
 void *fastexc_create_dir_conf(apr_pool_t *p, char *dir);
 void *fastexc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
 
+/* FastExc of a scope: 1 if On (default Off). */
+int fastexc_conf_enabled(const fastexc_dir_conf *dc);
+
+/* FastExcFormat of a scope, default applied (fastapi). */
+int fastexc_conf_format(const fastexc_dir_conf *dc);
+
+/* FastExcWebSocketReject http of a scope: its status, or 0 if the scope
+ * closes (the default). */
+int fastexc_conf_reject_http(const fastexc_dir_conf *dc);
+
+/* FastExcWebSocketTunnelClose of a scope: 1 if On (default Off). */
+int fastexc_conf_tunnel(const fastexc_dir_conf *dc);
+
 /* FastExcWebSocketCloseTimeout of a scope, default applied. */
 apr_interval_time_t fastexc_ws_timeout(const fastexc_dir_conf *dc);
 
-/* FastExcLogLevel of r's scope, default applied. */
+/* FastExcLogLevel of a scope, default applied; of r's scope. */
+int fastexc_conf_log_level(const fastexc_dir_conf *dc);
 int fastexc_log_level(request_rec *r);
 
 /* The Close a scope sends for a tunnel's end (FASTEXC_TUNNEL_*), default

@@ -82,10 +82,10 @@ static fastexc_response_t *fastexc_response_for(request_rec *r)
                             0, r->status);
     }
     dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
-    if (dc->enabled != 1 || r->status < 400) {
+    if (!fastexc_conf_enabled(dc) || r->status < 400) {
         return NULL;
     }
-    exc = dc->details ? apr_hash_get(dc->details, &r->status,
+    exc = dc->http.details ? apr_hash_get(dc->http.details, &r->status,
                                      sizeof(r->status))
                       : NULL;
     if (!exc && (note = fastexc_errordocument_text(r))) {

@@ -172,7 +172,7 @@ int fastexc_fixups(request_rec *r)
 {
     const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                       &fastexc_module);
-    const fastexc_exc_t *exc = fastexc_first_match(r, dc->raises,
+    const fastexc_exc_t *exc = fastexc_first_match(r, dc->rules.raise.list,
                                                    "FastExcRaise");
 
     if (!exc) {
@@ -191,9 +191,9 @@ int fastexc_handler(request_rec *r)
         return DECLINED;
     }
     dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
-    exc = fastexc_first_match(r, dc->raises, "FastExcRaise");
-    if (!exc && dc->details) {
-        exc = apr_hash_get(dc->details, &status, sizeof(status));
+    exc = fastexc_first_match(r, dc->rules.raise.list, "FastExcRaise");
+    if (!exc && dc->http.details) {
+        exc = apr_hash_get(dc->http.details, &status, sizeof(status));
     }
     return fastexc_raise_response(r, fastexc_render(r, exc,
                                                     exc ? exc->status

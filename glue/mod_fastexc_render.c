@@ -209,13 +209,13 @@ fastexc_response_t *fastexc_format(request_rec *r,
                                                       &fastexc_module);
     fastexc_response_t *problem;
 
-    if (dc->format != FASTEXC_FORMAT_PROBLEM
+    if (fastexc_conf_format(dc) != FASTEXC_FORMAT_PROBLEM
         || !fastexc_status_has_body(resp->status)) {
         return resp;
     }
     problem = apr_pmemdup(r->pool, resp, sizeof(*resp));
     problem->body = fastexc_problem_body(r->pool, resp->body, resp->body_len,
-                                         dc->problem_type,
+                                         dc->http.problem_type,
                                          fastexc_phrase(resp->status),
                                          resp->status, r->uri,
                                          &problem->body_len);

@@ -291,7 +291,7 @@ int fastexc_proxy_create_req(request_rec *r, request_rec *pr)
     conn_rec *oc;
     ap_filter_t *before;
 
-    if (dc->tunnel != 1 || r->main || !pr || !(oc = pr->connection)
+    if (!fastexc_conf_tunnel(dc) || r->main || !pr || !(oc = pr->connection)
         || !fastexc_ws_is_upgrade(r)) {
         return OK;
     }

@@ -297,8 +297,7 @@ static int fastexc_ws_answer(request_rec *r, int code, const char *reason,
     const char *detail;
     int status, version_header;
 
-    if (dc->ws_reject == FASTEXC_WS_REJECT_HTTP) {
-        status = dc->ws_reject_status;
+    if ((status = fastexc_conf_reject_http(dc))) {
         return fastexc_raise_detail(r, "FastExcWebSocketReject http", status,
                                     rlen ? apr_pstrmemdup(r->pool, reason,
                                                           rlen) : NULL,
@@ -417,8 +416,7 @@ apr_status_t fastexc_websocket_close(conn_rec *c, int code,
     dc = ap_get_module_config(c->base_server->lookup_defaults,
                               &fastexc_module);
     fastexc_count_ws(code);
-    ap_log_cerror(APLOG_MARK, dc->log_level != FASTEXC_UNSET ? dc->log_level
-                  : FASTEXC_LOG_LEVEL_DEFAULT, 0, c, FXLOGNO(0016)
+    ap_log_cerror(APLOG_MARK, fastexc_conf_log_level(dc), 0, c, FXLOGNO(0016)
                   "WebSocket closed with %d, reason \"%s\"", code,
                   apr_pstrmemdup(c->pool, reason, rlen));
     c->keepalive = AP_CONN_CLOSE;
@@ -435,8 +433,8 @@ int fastexc_ws_handler(request_rec *r)
     const fastexc_ws_exc_t *exc;
 
     /* every request passes here: the cheapest test first */
-    if (!dc->ws_raises || r->main || !fastexc_ws_is_upgrade(r)
-        || !(exc = fastexc_first_match(r, dc->ws_raises,
+    if (!dc->rules.ws.list || r->main || !fastexc_ws_is_upgrade(r)
+        || !(exc = fastexc_first_match(r, dc->rules.ws.list,
                                        "FastExcWebSocket"))) {
         return DECLINED;
     }
@@ -457,7 +455,7 @@ static fastexc_ws_ctx *fastexc_ws_error_close(request_rec *r, int from_error)
         return NULL;
     }
     dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
-    if (dc->ws_reject == FASTEXC_WS_REJECT_HTTP
+    if (fastexc_conf_reject_http(dc)
         || fastexc_ws_bad_handshake(r, &note, &version_header)) {
         return NULL;
     }
@@ -477,14 +475,14 @@ static fastexc_ws_ctx *fastexc_ws_error_close(request_rec *r, int from_error)
             &ctx->reason_len);
         return ctx;
     }
-    if (dc->ws_backend.exc && r->proxyreq == PROXYREQ_REVERSE
+    if (dc->ws.backend.exc && r->proxyreq == PROXYREQ_REVERSE
         && (!from_error || r->status == HTTP_INTERNAL_SERVER_ERROR
             || r->status == HTTP_BAD_GATEWAY
             || r->status == HTTP_SERVICE_UNAVAILABLE
             || r->status == HTTP_GATEWAY_TIME_OUT)) {
-        ctx->code = dc->ws_backend.exc->code;
-        ctx->reason = dc->ws_backend.exc->reason;
-        ctx->reason_len = dc->ws_backend.exc->reason_len;
+        ctx->code = dc->ws.backend.exc->code;
+        ctx->reason = dc->ws.backend.exc->reason;
+        ctx->reason_len = dc->ws.backend.exc->reason_len;
         return ctx;
     }
     return NULL;
@@ -541,7 +539,7 @@ void fastexc_insert_filter(request_rec *r)
                                                       &fastexc_module);
     fastexc_ws_ctx *ctx;
 
-    if (dc->ws_backend.exc && r->proxyreq == PROXYREQ_REVERSE
+    if (dc->ws.backend.exc && r->proxyreq == PROXYREQ_REVERSE
         && (ctx = fastexc_ws_error_close(r, 0))) {
         ap_add_output_filter_handle(fastexc_ws_filter_handle, ctx, r,
                                     r->connection);

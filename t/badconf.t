@@ -95,6 +95,10 @@ my @cases = (
      "FastExcDetail 404 a\nFastExcDetail 404 b",
      qr/FastExcDetail: status 404 is already given in this scope/],
     ['FastExc not a flag', 'FastExc Maybe', qr/FastExc must be On or Off/],
+    # httpd's FLAG ignored what came after the word
+    ['FastExc with words after it', 'FastExc On Off',
+     qr/FastExc must be On or Off/],
+    ['FastExc without a word', 'FastExc', qr/FastExc must be On or Off/],
     ['reserved close code', 'FastExcWebSocket 1005',
      qr/FastExcWebSocket: close code 1005: 1004, 1005, 1006 and 1015 are reserved/],
     ['unassigned close code', 'FastExcWebSocket 2000 x',

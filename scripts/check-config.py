@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Every field of the per-directory configuration has its "unset" value in
+fastexc_create_dir_conf() and its merge rule in fastexc_merge_dir_conf():
+a field added to fastexc_dir_conf without both fails `make lint`.
+
+Fields are read from the struct in glue/mod_fastexc_config.h, nested structs
+by their path (http.enabled); a member whose type is a typedef (a rules list,
+a close slot) counts as one field, set and merged whole or by its members.
+"""
+import re
+import sys
+
+HEADER = "glue/mod_fastexc_config.h"
+SOURCE = "glue/mod_fastexc_config.c"
+
+
+def fields(header):
+    text = open(header, encoding="utf-8").read()
+    end = text.find("\n} fastexc_dir_conf;")
+    start = text.rfind("typedef struct {", 0, end)
+    if end < 0 or start < 0:
+        sys.exit("check-config: no fastexc_dir_conf in " + header)
+    body = re.sub(r"/\*.*?\*/", "", text[start + 16:end], flags=re.S)
+    out, group = [], None
+    for line in body.split("\n"):
+        line = line.strip()
+        if line.startswith("struct") and line.endswith("{"):
+            group = []
+        elif line.startswith("}"):
+            out += [line.strip("}; ") + "." + f for f in group]
+            group = None
+        elif line.endswith(";"):
+            decl = line[:-1].split(",")[0]
+            name = re.sub(r"\[.*\]", "", decl.split()[-1]).lstrip("*")
+            (out if group is None else group).append(name)
+    return out
+
+
+def function_body(source, name):
+    text = open(source, encoding="utf-8").read()
+    m = re.search(r"\n[^\n]*\b%s\([^)]*\)\n\{(.*?)\n\}" % name, text, re.S)
+    if not m:
+        sys.exit("check-config: no %s() in %s" % (name, source))
+    return m.group(1)
+
+
+def main():
+    create = function_body(SOURCE, "fastexc_create_dir_conf")
+    merge = function_body(SOURCE, "fastexc_merge_dir_conf")
+    bad = []
+    names = fields(HEADER)
+    for f in names:
+        pat = re.escape(f)
+        if not re.search(r"dc->%s\b" % pat, create):
+            bad.append("%s has no unset value in fastexc_create_dir_conf()" % f)
+        if not (re.search(r"dc->%s\b" % pat, merge)
+                or re.search(r"FASTEXC_MERGE\w*\(%s\b" % pat, merge)):
+            bad.append("%s has no merge rule in fastexc_merge_dir_conf()" % f)
+    if bad:
+        for b in bad:
+            print("check-config: " + b, file=sys.stderr)
+        sys.exit(1)
+    print("check-config: %d per-directory fields, each with an unset value "
+          "and a merge rule" % len(names))
+
+
+if __name__ == "__main__":
+    main()
