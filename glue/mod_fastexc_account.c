@@ -82,9 +82,9 @@ void fastexc_account_init(server_rec *s)
 void fastexc_account_http(request_rec *r,
                           const fastexc_response_t *resp)
 {
-    /* the detail is the body without {"detail": and } */
-    const char *detail = resp->body_len > 11
-        ? apr_pstrmemdup(r->pool, resp->body + 10, resp->body_len - 11) : "";
+    apr_size_t dlen;
+    const char *d = fastexc_body_detail(resp->body, resp->body_len, &dlen);
+    const char *detail = d ? apr_pstrmemdup(r->pool, d, dlen) : "";
 
     if (fastexc_counters && resp->status >= FASTEXC_COUNT_HTTP_MIN
         && resp->status < FASTEXC_COUNT_HTTP_MIN + FASTEXC_COUNT_HTTP_N) {

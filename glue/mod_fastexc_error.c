@@ -42,7 +42,7 @@ static ap_filter_rec_t *fastexc_filter_handle;
 
 /* Filter state: the response to send, and whether headers were set. */
 typedef struct {
-    fastexc_response_t *resp;
+    const fastexc_response_t *resp;
     int started;
 } fastexc_filter_ctx;
 
@@ -63,9 +63,9 @@ static const char *fastexc_errordocument_text(request_rec *r)
 }
 
 /* What this error response should be, or NULL to leave it to httpd. */
-static fastexc_response_t *fastexc_response_for(request_rec *r)
+static const fastexc_response_t *fastexc_response_for(request_rec *r)
 {
-    fastexc_req_conf *rc = fastexc_req(r, 0);
+    fastexc_req_conf *rc = fastexc_req_get(r);
     const fastexc_dir_conf *dc;
     const fastexc_exc_t *exc;
     const char *note;
@@ -74,23 +74,23 @@ static fastexc_response_t *fastexc_response_for(request_rec *r)
         return rc->raised;
     }
     if ((note = apr_table_get(r->notes, FASTEXC_NOTE_DETAIL_JSON))) {
-        return fastexc_make(r, "note " FASTEXC_NOTE_DETAIL_JSON, r->status,
-                            note, 1, r->status);
+        return fastexc_make_json(r, "note " FASTEXC_NOTE_DETAIL_JSON,
+                                 r->status, note, r->status);
     }
     if ((note = apr_table_get(r->notes, FASTEXC_NOTE_DETAIL))) {
-        return fastexc_make(r, "note " FASTEXC_NOTE_DETAIL, r->status, note,
-                            0, r->status);
+        return fastexc_make_text(r, "note " FASTEXC_NOTE_DETAIL, r->status,
+                                 note, r->status);
     }
     dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
     if (!fastexc_conf_enabled(dc) || r->status < 400) {
         return NULL;
     }
     exc = dc->http.details ? apr_hash_get(dc->http.details, &r->status,
-                                     sizeof(r->status))
-                      : NULL;
+                                          sizeof(r->status))
+                           : NULL;
     if (!exc && (note = fastexc_errordocument_text(r))) {
-        return fastexc_make(r, "ErrorDocument", r->status, note, 0,
-                            r->status);
+        return fastexc_make_text(r, "ErrorDocument", r->status, note,
+                                 r->status);
     }
     return fastexc_render(r, exc, r->status);
 }
@@ -100,7 +100,7 @@ static fastexc_response_t *fastexc_response_for(request_rec *r)
  * its canned body. */
 void fastexc_insert_error_filter(request_rec *r)
 {
-    fastexc_response_t *resp;
+    const fastexc_response_t *resp;
     fastexc_filter_ctx *ctx;
 
     if (fastexc_ws_insert_error_close(r)) {

@@ -36,11 +36,16 @@
 
 #define FASTEXC_HANDLER "fastexc"
 
-fastexc_req_conf *fastexc_req(request_rec *r, int create)
+fastexc_req_conf *fastexc_req_get(request_rec *r)
 {
-    fastexc_req_conf *rc = ap_get_module_config(r->request_config,
-                                                &fastexc_module);
-    if (!rc && create) {
+    return ap_get_module_config(r->request_config, &fastexc_module);
+}
+
+fastexc_req_conf *fastexc_req_make(request_rec *r)
+{
+    fastexc_req_conf *rc = fastexc_req_get(r);
+
+    if (!rc) {
         rc = apr_pcalloc(r->pool, sizeof(*rc));
         ap_set_module_config(r->request_config, &fastexc_module, rc);
     }
@@ -74,11 +79,12 @@ static int fastexc_check_header(void *rec, const char *name,
 /* Record the exception on the request; the caller returns its status from
  * the hook, and ap_die() sends it through the error path, where
  * fastexc_insert_error_filter() finds it. */
-static int fastexc_raise_response(request_rec *r, fastexc_response_t *resp)
+static int fastexc_raise_response(request_rec *r,
+                                  const fastexc_response_t *resp)
 {
     int idx = ap_index_of_response(resp->status);
 
-    fastexc_req(r, 1)->raised = resp;
+    fastexc_req_make(r)->raised = resp;
     /* ap_die() follows an ErrorDocument URL or path before any error filter
      * runs; a literal for this request keeps the exception the response
      * (the filter replaces the literal). */
@@ -93,28 +99,18 @@ static int fastexc_raise_response(request_rec *r, fastexc_response_t *resp)
     return resp->status;
 }
 
-int fastexc_raise_detail(request_rec *r, const char *caller,
-                         int status, const char *detail, int is_json,
-                         const apr_table_t *headers)
+int fastexc_raise_made(request_rec *r, const fastexc_response_t *resp,
+                       const apr_table_t *headers)
 {
-    fastexc_response_t *resp;
-
-    if (!r) {
-        return HTTP_INTERNAL_SERVER_ERROR;
-    }
-    resp = fastexc_make(r, caller, status, detail, is_json,
-                        HTTP_INTERNAL_SERVER_ERROR);
     if (headers && !apr_is_empty_table(headers)) {
+        /* resp may be shared: the headers go on a copy */
+        fastexc_response_t *copy = apr_pmemdup(r->pool, resp, sizeof(*resp));
         fastexc_hdr_check_t hc;
-        if (resp == fastexc_defaults[resp->status - 200]) {
-            fastexc_response_t *copy = apr_pmemdup(r->pool, resp,
-                                                   sizeof(*resp));
-            resp = copy;
-        }
         hc.r = r;
         hc.out = apr_table_make(r->pool, 4);
         apr_table_do(fastexc_check_header, &hc, headers, NULL);
-        resp->headers = hc.out;
+        copy->headers = hc.out;
+        resp = copy;
     }
     return fastexc_raise_response(r, resp);
 }
@@ -123,15 +119,25 @@ int fastexc_raise_detail(request_rec *r, const char *caller,
 int fastexc_raise(request_rec *r, int status, const char *detail_json,
                   const apr_table_t *headers)
 {
-    return fastexc_raise_detail(r, "fastexc_raise", status, detail_json, 1,
-                                headers);
+    if (!r) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return fastexc_raise_made(r, fastexc_make_json(r, "fastexc_raise", status,
+                                                   detail_json,
+                                                   HTTP_INTERNAL_SERVER_ERROR),
+                              headers);
 }
 
 int fastexc_raise_text(request_rec *r, int status, const char *text,
                        const apr_table_t *headers)
 {
-    return fastexc_raise_detail(r, "fastexc_raise_text", status, text, 0,
-                                headers);
+    if (!r) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    return fastexc_raise_made(r, fastexc_make_text(r, "fastexc_raise_text",
+                                                   status, text,
+                                                   HTTP_INTERNAL_SERVER_ERROR),
+                              headers);
 }
 
 /* The first rule (FastExcRaise, FastExcWebSocket) of rules whose condition

@@ -12,16 +12,18 @@ typedef struct fastexc_tunnel fastexc_tunnel_t;
 
 /* What a request keeps: in r->request_config. */
 typedef struct {
-    fastexc_response_t *raised; /* the exception this request raised */
+    const fastexc_response_t *raised;   /* the exception r raised */
     fastexc_tunnel_t *tunnel;   /* a watched WebSocket tunnel */
 } fastexc_req_conf;
 
-/* r's state, or NULL (create 0), made if needed (create 1). */
-fastexc_req_conf *fastexc_req(request_rec *r, int create);
+/* r's state, or NULL; r's state, made if needed. */
+fastexc_req_conf *fastexc_req_get(request_rec *r);
+fastexc_req_conf *fastexc_req_make(request_rec *r);
 
-int fastexc_raise_detail(request_rec *r, const char *caller, int status,
-                         const char *detail, int is_json,
-                         const apr_table_t *headers);
+/* Raise resp (from fastexc_make_*) on r with the caller's headers, those
+ * invalid or reserved left out (logged); returns what the hook returns. */
+int fastexc_raise_made(request_rec *r, const fastexc_response_t *resp,
+                       const apr_table_t *headers);
 
 /* Public API: see include/mod_fastexc.h. */
 int fastexc_raise(request_rec *r, int status, const char *detail_json,

@@ -73,10 +73,10 @@ static const char *fastexc_interpolate(request_rec *r,
 
 /* Default bodies, {"detail":"<phrase>"}, rendered once per configuration
  * (post_config) for every status with a phrase. */
-fastexc_response_t *fastexc_defaults[400];
+static const fastexc_response_t *fastexc_defaults[400];
 
-static fastexc_response_t *fastexc_default_response(request_rec *r,
-                                                    int status)
+static const fastexc_response_t *fastexc_default_response(request_rec *r,
+                                                          int status)
 {
     fastexc_response_t *resp;
     const char *detail;
@@ -94,9 +94,9 @@ static fastexc_response_t *fastexc_default_response(request_rec *r,
 
 /* Render a configured exception for this request: interpolate its detail
  * and header values. exc NULL means the default detail of status. */
-fastexc_response_t *fastexc_render(request_rec *r,
-                                   const fastexc_exc_t *exc,
-                                   int status)
+const fastexc_response_t *fastexc_render(request_rec *r,
+                                         const fastexc_exc_t *exc,
+                                         int status)
 {
     fastexc_response_t *resp;
     int i;
@@ -142,13 +142,16 @@ fastexc_response_t *fastexc_render(request_rec *r,
     return resp;
 }
 
-/* Build a response from a detail given at run time (C API, notes): bad
- * input is logged, and answered with fail_status and its default detail. */
-fastexc_response_t *fastexc_make(request_rec *r, const char *caller,
-                                 int status, const char *detail,
-                                 int is_json, int fail_status)
+/* What a run-time raise (C API, notes) answers before its detail is
+ * rendered: fail_status for a status refused or a default detail that does
+ * not exist (logged), the default of status when no detail is given, or
+ * NULL: render the detail. */
+static const fastexc_response_t *fastexc_make_preset(request_rec *r,
+                                                     const char *caller,
+                                                     int status,
+                                                     const char *detail,
+                                                     int fail_status)
 {
-    fastexc_response_t *resp;
     const char *err = fastexc_status_check(status);
 
     if (err) {
@@ -167,34 +170,63 @@ fastexc_response_t *fastexc_make(request_rec *r, const char *caller,
         }
         return fastexc_default_response(r, status);
     }
+    return NULL;
+}
+
+const fastexc_response_t *fastexc_make_json(request_rec *r,
+                                            const char *caller, int status,
+                                            const char *detail,
+                                            int fail_status)
+{
+    const fastexc_response_t *preset = fastexc_make_preset(
+        r, caller, status, detail, fail_status);
+    fastexc_response_t *resp;
+    const char *err;
+    json_t *v;
+
+    if (preset) {
+        return preset;
+    }
+    if (!(v = fastexc_json_parse(r->pool, detail, &err))) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0006)
+                      "%s: detail is not JSON (%s): answering %d",
+                      caller, err, fail_status);
+        return fastexc_default_response(r, fail_status);
+    }
     resp = apr_pcalloc(r->pool, sizeof(*resp));
     resp->status = status;
-    if (is_json) {
-        json_t *v = fastexc_json_parse(r->pool, detail, &err);
-        if (!v) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0006)
-                          "%s: detail is not JSON (%s): answering %d",
-                          caller, err, fail_status);
-            return fastexc_default_response(r, fail_status);
-        }
-        resp->body = fastexc_body_json(r->pool, v, &resp->body_len);
-        json_decref(v);
-        if (!resp->body) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0007)
-                          "%s: cannot render the detail: answering %d",
-                          caller, fail_status);
-            return fastexc_default_response(r, fail_status);
-        }
+    resp->body = fastexc_body_json(r->pool, v, &resp->body_len);
+    json_decref(v);
+    if (!resp->body) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0007)
+                      "%s: cannot render the detail: answering %d",
+                      caller, fail_status);
+        return fastexc_default_response(r, fail_status);
     }
-    else {
-        int repaired = 0;
-        resp->body = fastexc_body_text(r->pool, detail, strlen(detail),
-                                       &resp->body_len, &repaired);
-        if (repaired) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, FXLOGNO(0008)
-                          "%s: detail is not valid UTF-8: invalid bytes "
-                          "replaced by U+FFFD", caller);
-        }
+    return resp;
+}
+
+const fastexc_response_t *fastexc_make_text(request_rec *r,
+                                            const char *caller, int status,
+                                            const char *detail,
+                                            int fail_status)
+{
+    const fastexc_response_t *preset = fastexc_make_preset(
+        r, caller, status, detail, fail_status);
+    fastexc_response_t *resp;
+    int repaired = 0;
+
+    if (preset) {
+        return preset;
+    }
+    resp = apr_pcalloc(r->pool, sizeof(*resp));
+    resp->status = status;
+    resp->body = fastexc_body_text(r->pool, detail, strlen(detail),
+                                   &resp->body_len, &repaired);
+    if (repaired) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, FXLOGNO(0008)
+                      "%s: detail is not valid UTF-8: invalid bytes "
+                      "replaced by U+FFFD", caller);
     }
     return resp;
 }
@@ -202,8 +234,8 @@ fastexc_response_t *fastexc_make(request_rec *r, const char *caller,
 /* FastExcFormat problem: the same exception as RFC 9457 Problem Details,
  * from the scope the response is sent in (so raises through the C and
  * notes APIs follow it too). */
-fastexc_response_t *fastexc_format(request_rec *r,
-                                   fastexc_response_t *resp)
+const fastexc_response_t *fastexc_format(request_rec *r,
+                                         const fastexc_response_t *resp)
 {
     const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                       &fastexc_module);

@@ -16,23 +16,30 @@ typedef struct {
     const char *content_type;   /* NULL: application/json */
 } fastexc_response_t;
 
-/* Default bodies, {"detail":"<phrase>"}, by status - 200. */
-extern fastexc_response_t *fastexc_defaults[400];
-
-/* The default bodies, once per configuration (post_config). */
+/* The default bodies, once per configuration (post_config). Responses
+ * are shared (defaults, configured bodies) and never changed: a caller
+ * that needs another copies it. */
 void fastexc_render_init(apr_pool_t *pconf);
 
 /* A configured exception rendered for r (NULL: the default of status). */
-fastexc_response_t *fastexc_render(request_rec *r, const fastexc_exc_t *exc,
-                                   int status);
+const fastexc_response_t *fastexc_render(request_rec *r,
+                                         const fastexc_exc_t *exc,
+                                         int status);
 
-/* A response from a detail given at run time (C API, notes): bad input is
- * logged and answered with fail_status and its default detail. */
-fastexc_response_t *fastexc_make(request_rec *r, const char *caller,
-                                 int status, const char *detail, int is_json,
-                                 int fail_status);
+/* A response from a detail given at run time (C API, notes), as JSON text
+ * or as text; NULL detail: the default. Bad input is logged and answered
+ * with fail_status and its default detail. */
+const fastexc_response_t *fastexc_make_json(request_rec *r,
+                                            const char *caller, int status,
+                                            const char *detail,
+                                            int fail_status);
+const fastexc_response_t *fastexc_make_text(request_rec *r,
+                                            const char *caller, int status,
+                                            const char *detail,
+                                            int fail_status);
 
 /* resp in the format of r's scope (FastExcFormat). */
-fastexc_response_t *fastexc_format(request_rec *r, fastexc_response_t *resp);
+const fastexc_response_t *fastexc_format(request_rec *r,
+                                         const fastexc_response_t *resp);
 
 #endif /* MOD_FASTEXC_RENDER_H */

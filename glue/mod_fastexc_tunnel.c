@@ -295,7 +295,7 @@ int fastexc_proxy_create_req(request_rec *r, request_rec *pr)
         || !fastexc_ws_is_upgrade(r)) {
         return OK;
     }
-    rc = fastexc_req(r, 1);
+    rc = fastexc_req_make(r);
     if (rc->tunnel) {
         /* a retry on another backend: the earlier one was released */
         apr_pool_cleanup_kill(r->pool, rc->tunnel, fastexc_tunnel_done);

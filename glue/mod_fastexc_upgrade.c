@@ -298,10 +298,10 @@ static int fastexc_ws_answer(request_rec *r, int code, const char *reason,
     int status, version_header;
 
     if ((status = fastexc_conf_reject_http(dc))) {
-        return fastexc_raise_detail(r, "FastExcWebSocketReject http", status,
-                                    rlen ? apr_pstrmemdup(r->pool, reason,
-                                                          rlen) : NULL,
-                                    0, NULL);
+        return fastexc_raise_made(r, fastexc_make_text(
+            r, "FastExcWebSocketReject http", status,
+            rlen ? apr_pstrmemdup(r->pool, reason, rlen) : NULL,
+            HTTP_INTERNAL_SERVER_ERROR), NULL);
     }
     if ((status = fastexc_ws_bad_handshake(r, &detail, &version_header))) {
         apr_table_t *h = NULL;
@@ -309,8 +309,9 @@ static int fastexc_ws_answer(request_rec *r, int code, const char *reason,
             h = apr_table_make(r->pool, 1);
             apr_table_setn(h, "Sec-WebSocket-Version", "13");
         }
-        return fastexc_raise_detail(r, "WebSocket handshake", status, detail,
-                                    0, h);
+        return fastexc_raise_made(r, fastexc_make_text(
+            r, "WebSocket handshake", status, detail,
+            HTTP_INTERNAL_SERVER_ERROR), h);
     }
     fastexc_ws_switch(r);
     r->output_filters = r->proto_output_filters = r->connection->output_filters;
@@ -366,20 +367,19 @@ int fastexc_raise_websocket(request_rec *r, int code,
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0019)
                       "fastexc_raise_websocket: close code %d refused (%s): "
                       "answering 500", code, err);
-        return fastexc_raise_detail(r, "fastexc_raise_websocket",
-                                    HTTP_INTERNAL_SERVER_ERROR, NULL, 0,
-                                    NULL);
+        return fastexc_raise_made(r, fastexc_make_text(
+            r, "fastexc_raise_websocket", HTTP_INTERNAL_SERVER_ERROR, NULL,
+            HTTP_INTERNAL_SERVER_ERROR), NULL);
     }
     reason = fastexc_ws_runtime_reason(r, "fastexc_raise_websocket", reason,
                                        &rlen);
     if (r->main || !fastexc_ws_is_upgrade(r)) {
         /* Not a handshake (or a subrequest, which never sends): the HTTP
          * rejection uvicorn would give. */
-        return fastexc_raise_detail(r, "fastexc_raise_websocket",
-                                    HTTP_FORBIDDEN,
-                                    rlen ? apr_pstrmemdup(r->pool, reason,
-                                                          rlen) : NULL,
-                                    0, NULL);
+        return fastexc_raise_made(r, fastexc_make_text(
+            r, "fastexc_raise_websocket", HTTP_FORBIDDEN,
+            rlen ? apr_pstrmemdup(r->pool, reason, rlen) : NULL,
+            HTTP_INTERNAL_SERVER_ERROR), NULL);
     }
     return fastexc_ws_answer(r, code, reason, rlen);
 }
@@ -441,14 +441,13 @@ int fastexc_ws_handler(request_rec *r)
     return fastexc_ws_answer(r, exc->code, exc->reason, exc->reason_len);
 }
 
-/* The close this upgrade gets instead of an error response, or NULL: a
- * close code left in the notes (mod_lua...), or FastExcWebSocketBackendError
- * for a proxied upgrade that failed. */
-static fastexc_ws_ctx *fastexc_ws_error_close(request_rec *r, int from_error)
+/* r's scope if r is an upgrade that may be answered with a Close (not a
+ * subrequest, not FastExcWebSocketReject http, a valid handshake), or
+ * NULL. */
+static const fastexc_dir_conf *fastexc_ws_closable(request_rec *r)
 {
     const fastexc_dir_conf *dc;
-    const char *note;
-    fastexc_ws_ctx *ctx;
+    const char *detail;
     int version_header;
 
     if (r->main || !fastexc_ws_is_upgrade(r)) {
@@ -456,12 +455,43 @@ static fastexc_ws_ctx *fastexc_ws_error_close(request_rec *r, int from_error)
     }
     dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
     if (fastexc_conf_reject_http(dc)
-        || fastexc_ws_bad_handshake(r, &note, &version_header)) {
+        || fastexc_ws_bad_handshake(r, &detail, &version_header)) {
+        return NULL;
+    }
+    return dc;
+}
+
+/* FastExcWebSocketBackendError's Close for a proxied upgrade, or NULL. */
+static fastexc_ws_ctx *fastexc_ws_backend_close(request_rec *r,
+                                                const fastexc_dir_conf *dc)
+{
+    fastexc_ws_ctx *ctx;
+
+    if (!dc->ws.backend.exc || r->proxyreq != PROXYREQ_REVERSE) {
         return NULL;
     }
     ctx = apr_pcalloc(r->pool, sizeof(*ctx));
-    if (from_error && (note = apr_table_get(r->notes, FASTEXC_NOTE_WS_CODE))) {
+    ctx->code = dc->ws.backend.exc->code;
+    ctx->reason = dc->ws.backend.exc->reason;
+    ctx->reason_len = dc->ws.backend.exc->reason_len;
+    return ctx;
+}
+
+/* The close this upgrade gets instead of its error response, or NULL: a
+ * close code left in the notes (mod_lua...), or FastExcWebSocketBackendError
+ * for a proxied upgrade that failed (the statuses mod_proxy answers). */
+static fastexc_ws_ctx *fastexc_ws_error_close(request_rec *r)
+{
+    const fastexc_dir_conf *dc = fastexc_ws_closable(r);
+    const char *note;
+    fastexc_ws_ctx *ctx;
+
+    if (!dc) {
+        return NULL;
+    }
+    if ((note = apr_table_get(r->notes, FASTEXC_NOTE_WS_CODE))) {
         const char *err;
+        ctx = apr_pcalloc(r->pool, sizeof(*ctx));
         ctx->code = atoi(note);
         if ((err = fastexc_ws_code_check(ctx->code))) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0024)
@@ -475,15 +505,11 @@ static fastexc_ws_ctx *fastexc_ws_error_close(request_rec *r, int from_error)
             &ctx->reason_len);
         return ctx;
     }
-    if (dc->ws.backend.exc && r->proxyreq == PROXYREQ_REVERSE
-        && (!from_error || r->status == HTTP_INTERNAL_SERVER_ERROR
-            || r->status == HTTP_BAD_GATEWAY
-            || r->status == HTTP_SERVICE_UNAVAILABLE
-            || r->status == HTTP_GATEWAY_TIME_OUT)) {
-        ctx->code = dc->ws.backend.exc->code;
-        ctx->reason = dc->ws.backend.exc->reason;
-        ctx->reason_len = dc->ws.backend.exc->reason_len;
-        return ctx;
+    if (r->status == HTTP_INTERNAL_SERVER_ERROR
+        || r->status == HTTP_BAD_GATEWAY
+        || r->status == HTTP_SERVICE_UNAVAILABLE
+        || r->status == HTTP_GATEWAY_TIME_OUT) {
+        return fastexc_ws_backend_close(r, dc);
     }
     return NULL;
 }
@@ -539,8 +565,10 @@ void fastexc_insert_filter(request_rec *r)
                                                       &fastexc_module);
     fastexc_ws_ctx *ctx;
 
+    /* the cheapest test first: every request passes here */
     if (dc->ws.backend.exc && r->proxyreq == PROXYREQ_REVERSE
-        && (ctx = fastexc_ws_error_close(r, 0))) {
+        && (dc = fastexc_ws_closable(r))
+        && (ctx = fastexc_ws_backend_close(r, dc))) {
         ap_add_output_filter_handle(fastexc_ws_filter_handle, ctx, r,
                                     r->connection);
     }
@@ -550,7 +578,7 @@ void fastexc_insert_filter(request_rec *r)
  * output chain was reset to the protocol filters. */
 int fastexc_ws_insert_error_close(request_rec *r)
 {
-    fastexc_ws_ctx *ws = fastexc_ws_error_close(r, 1);
+    fastexc_ws_ctx *ws = fastexc_ws_error_close(r);
 
     if (!ws) {
         return 0;

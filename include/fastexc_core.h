@@ -50,6 +50,12 @@ char *fastexc_body_json(apr_pool_t *p, const json_t *detail, apr_size_t *len);
 char *fastexc_body_text(apr_pool_t *p, const char *text, apr_size_t len,
                         apr_size_t *body_len, int *repaired);
 
+/** The detail's JSON text in a body {"detail":<detail>} of blen bytes (as
+ *  the functions above render it): *dlen bytes from the pointer returned,
+ *  or NULL if the body is not one of ours. */
+const char *fastexc_body_detail(const char *body, apr_size_t blen,
+                                apr_size_t *dlen);
+
 /** The RFC 9457 Problem Details body for a FastAPI body {"detail":...} of
  *  blen bytes (as the functions above render it): type, title, status,
  *  detail and instance, in that order. A JSON object detail gives its

@@ -228,19 +228,35 @@ char *fastexc_json_dump(apr_pool_t *p, const json_t *v, apr_size_t *len)
     return fastexc_pythonize(p, raw, size, len);
 }
 
+/* The one place that knows a body's layout: {"detail":<detail>}. */
+static const char fastexc_body_head[] = "{\"detail\":";
+#define FASTEXC_BODY_HEAD_LEN (sizeof(fastexc_body_head) - 1)
+
 static char *fastexc_wrap_detail(apr_pool_t *p, const char *d, apr_size_t dlen,
                                  apr_size_t *len)
 {
-    static const char head[] = "{\"detail\":";
-    apr_size_t hl = sizeof(head) - 1;
+    apr_size_t hl = FASTEXC_BODY_HEAD_LEN;
     char *body = apr_palloc(p, hl + dlen + 2);
 
-    memcpy(body, head, hl);
+    memcpy(body, fastexc_body_head, hl);
     memcpy(body + hl, d, dlen);
     body[hl + dlen] = '}';
     body[hl + dlen + 1] = '\0';
     *len = hl + dlen + 1;
     return body;
+}
+
+const char *fastexc_body_detail(const char *body, apr_size_t blen,
+                                apr_size_t *dlen)
+{
+    apr_size_t hl = FASTEXC_BODY_HEAD_LEN;
+
+    if (!body || blen < hl + 2 || memcmp(body, fastexc_body_head, hl) != 0
+        || body[blen - 1] != '}') {
+        return NULL;
+    }
+    *dlen = blen - hl - 1;
+    return body + hl;
 }
 
 char *fastexc_body_json(apr_pool_t *p, const json_t *detail, apr_size_t *len)
@@ -400,21 +416,19 @@ char *fastexc_problem_body(apr_pool_t *p, const char *body, apr_size_t blen,
                            const char *type, const char *title, int status,
                            const char *instance, apr_size_t *len)
 {
-    static const char head[] = "{\"detail\":";
     static const char *const own[] = { "type", "title", "status", "detail",
                                        "instance", NULL };
-    apr_size_t hl = sizeof(head) - 1;
+    apr_size_t dlen = 0;
+    const char *d = fastexc_body_detail(body, blen, &dlen);
     json_t *detail, *o, *v;
     const char *key;
     char *out;
     int i;
 
-    if (blen < hl + 1 || memcmp(body, head, hl) != 0
-        || body[blen - 1] != '}') {
+    if (!d) {
         return NULL;
     }
-    detail = json_loadb(body + hl, blen - hl - 1,
-                        JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    detail = json_loadb(d, dlen, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     if (!detail) {
         return NULL;
     }

@@ -269,6 +269,38 @@ START_TEST(test_body_text)
 }
 END_TEST
 
+/* The detail inside a body: the one reader of the body's layout (the log
+ * line and Problem Details use it). */
+static const struct {
+    const char *label;
+    const char *body;
+    const char *detail;         /* NULL: not one of ours */
+} body_detail_cases[] = {
+    { "text", "{\"detail\":\"Not Found\"}", "\"Not Found\"" },
+    { "object", "{\"detail\":{\"a\":[1]}}", "{\"a\":[1]}" },
+    { "number", "{\"detail\":7}", "7" },
+    { "another key", "{\"title\":\"x\"}", NULL },
+    { "no closing brace", "{\"detail\":\"x\"", NULL },
+    { "empty detail", "{\"detail\":}", NULL },
+    { "empty", "", NULL },
+};
+
+START_TEST(test_body_detail)
+{
+    const char *b = body_detail_cases[_i].body;
+    apr_size_t dlen = 0;
+    const char *d = fastexc_body_detail(b, strlen(b), &dlen);
+
+    if (!body_detail_cases[_i].detail) {
+        ck_assert_msg(d == NULL, "%s: not ours", body_detail_cases[_i].label);
+        return;
+    }
+    ck_assert_msg(d && dlen == strlen(body_detail_cases[_i].detail)
+                  && memcmp(d, body_detail_cases[_i].detail, dlen) == 0,
+                  "%s: detail", body_detail_cases[_i].label);
+}
+END_TEST
+
 START_TEST(test_body_json)
 {
     const char *err;
@@ -969,6 +1001,7 @@ static Suite *fastexc_suite(void)
     tcase_add_loop_test(tc, test_json_parse_refuses, 0, N(bad_json_cases));
     tcase_add_loop_test(tc, test_body_text, 0, N(body_cases));
     tcase_add_test(tc, test_body_json);
+    tcase_add_loop_test(tc, test_body_detail, 0, N(body_detail_cases));
     tcase_add_loop_test(tc, test_problem, 0, N(problem_cases));
     tcase_add_loop_test(tc, test_detail_classify, 0, N(classify_cases));
     tcase_add_loop_test(tc, test_template_split, 0, N(template_cases));
