@@ -66,32 +66,33 @@ static void fastexc_register_hooks(apr_pool_t *p)
 {
     ap_hook_post_config(fastexc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* FIRST: raise before other fixups do work for a request that ends. */
-    ap_hook_fixups(fastexc_fixups, NULL, NULL, APR_HOOK_FIRST);
+    ap_hook_fixups(fastexc_raise_fixups, NULL, NULL, APR_HOOK_FIRST);
     /* REALLY_FIRST: before mod_proxy's handler (FIRST) opens a backend
      * connection for a proxied upgrade */
-    ap_hook_handler(fastexc_ws_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_handler(fastexc_upgrade_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
     /* SetHandler fastexc */
-    ap_hook_handler(fastexc_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(fastexc_raise_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* a proxied upgrade in a FastExcWebSocketBackendError scope: watch the
      * backend's answer */
-    ap_hook_insert_filter(fastexc_insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_insert_filter(fastexc_upgrade_insert_filter, NULL, NULL,
+                          APR_HOOK_MIDDLE);
     /* inside ap_send_error_response(), after the output chain was reset to
      * the protocol filters and before httpd writes its canned body */
-    ap_hook_insert_error_filter(fastexc_insert_error_filter, NULL, NULL,
+    ap_hook_insert_error_filter(fastexc_error_insert_filter, NULL, NULL,
                                 APR_HOOK_MIDDLE);
     fastexc_error_filters();
     fastexc_upgrade_filters();
     fastexc_tunnel_filters();
     ap_hook_child_init(fastexc_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* threaded MPMs, from the listener: a graceful restart closes tunnels */
-    ap_hook_child_stopping(fastexc_child_stopping, NULL, NULL,
+    ap_hook_child_stopping(fastexc_tunnel_child_stopping, NULL, NULL,
                            APR_HOOK_MIDDLE);
     /* optional: mod_fastexc loads without mod_proxy (no symbol of it is
      * used) */
-    APR_OPTIONAL_HOOK(proxy, create_req, fastexc_proxy_create_req, NULL, NULL,
+    APR_OPTIONAL_HOOK(proxy, create_req, fastexc_tunnel_create_req, NULL, NULL,
                       APR_HOOK_MIDDLE);
     /* optional: mod_fastexc loads without mod_status */
-    APR_OPTIONAL_HOOK(ap, status_hook, fastexc_status_hook, NULL, NULL,
+    APR_OPTIONAL_HOOK(ap, status_hook, fastexc_account_status, NULL, NULL,
                       APR_HOOK_MIDDLE);
     /* the public API (include/mod_fastexc.h), found by name */
     APR_REGISTER_OPTIONAL_FN(fastexc_raise);
@@ -102,10 +103,10 @@ static void fastexc_register_hooks(apr_pool_t *p)
 
 AP_DECLARE_MODULE(fastexc) = {
     STANDARD20_MODULE_STUFF,
-    fastexc_create_dir_conf,
-    fastexc_merge_dir_conf,
+    fastexc_conf_create,
+    fastexc_conf_merge,
     NULL,
     NULL,
-    fastexc_cmds,
+    fastexc_conf_cmds,
     fastexc_register_hooks
 };

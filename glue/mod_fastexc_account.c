@@ -1,5 +1,7 @@
 /*
- * mod_fastexc_account.c - accounting: every exception sent logged once, left in the notes, counted in shared memory and shown by mod_status.
+ * mod_fastexc_account.c - Accounting: every exception sent is logged once
+ * (FastExcLogLevel), left in the notes for mod_log_config, and counted in
+ * shared memory that mod_status shows.
  */
 
 #include "apr_hash.h"
@@ -42,7 +44,7 @@
 typedef struct {
     apr_uint32_t http[FASTEXC_COUNT_HTTP_N];    /* by status, 200-599 */
     apr_uint32_t ws[FASTEXC_COUNT_WS_N];        /* by close code, 1000-4999 */
-} fastexc_counters_t;
+} fastexc_account_counters_t;
 
 /* What the access log can show: %{fastexc-sent-status}n and so on. */
 #define FASTEXC_NOTE_SENT_STATUS "fastexc-sent-status"
@@ -50,19 +52,20 @@ typedef struct {
 #define FASTEXC_NOTE_SENT_WS_CODE "fastexc-sent-ws-code"
 #define FASTEXC_NOTE_SENT_WS_REASON "fastexc-sent-ws-reason"
 
-static fastexc_counters_t *fastexc_counters;    /* NULL: not counting */
+/* NULL: not counting */
+static fastexc_account_counters_t *fastexc_account_counters;
 
 /* The shared counters once per httpd run: they outlive restarts. */
 void fastexc_account_init(server_rec *s)
 {
-    static const char key[] = "fastexc_counters";
+    static const char key[] = "fastexc_account_counters";
     apr_pool_t *process = s->process->pool;
     apr_shm_t *shm = NULL;
 
     apr_pool_userdata_get((void **)&shm, key, process);
     if (!shm) {
-        apr_status_t rv = apr_shm_create(&shm, sizeof(fastexc_counters_t),
-                                         NULL, process);
+        apr_status_t rv = apr_shm_create(
+            &shm, sizeof(fastexc_account_counters_t), NULL, process);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, FXLOGNO(0029)
                          "no shared memory for counting exceptions: "
@@ -70,11 +73,12 @@ void fastexc_account_init(server_rec *s)
             shm = NULL;
         }
         else {
-            memset(apr_shm_baseaddr_get(shm), 0, sizeof(fastexc_counters_t));
+            memset(apr_shm_baseaddr_get(shm), 0,
+                   sizeof(fastexc_account_counters_t));
             apr_pool_userdata_set(shm, key, apr_pool_cleanup_null, process);
         }
     }
-    fastexc_counters = shm ? apr_shm_baseaddr_get(shm) : NULL;
+    fastexc_account_counters = shm ? apr_shm_baseaddr_get(shm) : NULL;
 }
 
 /* Every exception sent is counted, logged once (FastExcLogLevel) and left
@@ -86,24 +90,25 @@ void fastexc_account_http(request_rec *r,
     const char *d = fastexc_body_detail(resp->body, resp->body_len, &dlen);
     const char *detail = d ? apr_pstrmemdup(r->pool, d, dlen) : "";
 
-    if (fastexc_counters && resp->status >= FASTEXC_COUNT_HTTP_MIN
+    if (fastexc_account_counters && resp->status >= FASTEXC_COUNT_HTTP_MIN
         && resp->status < FASTEXC_COUNT_HTTP_MIN + FASTEXC_COUNT_HTTP_N) {
-        apr_atomic_inc32(&fastexc_counters->http[resp->status
+        apr_atomic_inc32(&fastexc_account_counters->http[resp->status
                                                  - FASTEXC_COUNT_HTTP_MIN]);
     }
     apr_table_setn(r->notes, FASTEXC_NOTE_SENT_STATUS,
                    apr_itoa(r->pool, resp->status));
     apr_table_setn(r->notes, FASTEXC_NOTE_SENT_DETAIL, detail);
     /* httpd's error log escapes control bytes and backslashes itself */
-    ap_log_rerror(APLOG_MARK, fastexc_log_level(r), 0, r, FXLOGNO(0027)
+    ap_log_rerror(APLOG_MARK, fastexc_conf_log_level_of(r), 0, r, FXLOGNO(0027)
                   "exception %d, detail %.512s", resp->status, detail);
 }
 
-void fastexc_count_ws(int code)
+void fastexc_account_count_ws(int code)
 {
-    if (fastexc_counters && code >= FASTEXC_COUNT_WS_MIN
+    if (fastexc_account_counters && code >= FASTEXC_COUNT_WS_MIN
         && code < FASTEXC_COUNT_WS_MIN + FASTEXC_COUNT_WS_N) {
-        apr_atomic_inc32(&fastexc_counters->ws[code - FASTEXC_COUNT_WS_MIN]);
+        apr_atomic_inc32(
+            &fastexc_account_counters->ws[code - FASTEXC_COUNT_WS_MIN]);
     }
 }
 
@@ -112,22 +117,22 @@ void fastexc_account_ws(request_rec *r, int code, const char *reason,
 {
     const char *why = apr_pstrmemdup(r->pool, reason, rlen);
 
-    fastexc_count_ws(code);
+    fastexc_account_count_ws(code);
     apr_table_setn(r->notes, FASTEXC_NOTE_SENT_WS_CODE,
                    apr_itoa(r->pool, code));
     apr_table_setn(r->notes, FASTEXC_NOTE_SENT_WS_REASON, why);
-    ap_log_rerror(APLOG_MARK, fastexc_log_level(r), 0, r, FXLOGNO(0028)
+    ap_log_rerror(APLOG_MARK, fastexc_conf_log_level_of(r), 0, r, FXLOGNO(0028)
                   "WebSocket closed with %d, reason \"%s\"%s%s", code, why,
                   context ? ", " : "", context ? context : "");
 }
 
 /* mod_status: counts by status and by close code, in the HTML page and
  * in ?auto ("FastExcExceptions404: 12"). */
-int fastexc_status_hook(request_rec *r, int flags)
+int fastexc_account_status(request_rec *r, int flags)
 {
     int i, any = 0;
 
-    if (!fastexc_counters) {
+    if (!fastexc_account_counters) {
         return OK;
     }
     if (!(flags & AP_STATUS_SHORT)) {
@@ -135,7 +140,7 @@ int fastexc_status_hook(request_rec *r, int flags)
                  "<tr><th>exceptions by status</th><th>sent</th></tr>\n", r);
     }
     for (i = 0; i < FASTEXC_COUNT_HTTP_N; i++) {
-        apr_uint32_t n = apr_atomic_read32(&fastexc_counters->http[i]);
+        apr_uint32_t n = apr_atomic_read32(&fastexc_account_counters->http[i]);
         if (n && (flags & AP_STATUS_SHORT)) {
             ap_rprintf(r, "FastExcExceptions%d: %u\n",
                        i + FASTEXC_COUNT_HTTP_MIN, n);
@@ -152,7 +157,7 @@ int fastexc_status_hook(request_rec *r, int flags)
         any = 0;
     }
     for (i = 0; i < FASTEXC_COUNT_WS_N; i++) {
-        apr_uint32_t n = apr_atomic_read32(&fastexc_counters->ws[i]);
+        apr_uint32_t n = apr_atomic_read32(&fastexc_account_counters->ws[i]);
         if (n && (flags & AP_STATUS_SHORT)) {
             ap_rprintf(r, "FastExcWebSocketCloses%d: %u\n",
                        i + FASTEXC_COUNT_WS_MIN, n);

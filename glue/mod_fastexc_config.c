@@ -1,5 +1,8 @@
 /*
- * mod_fastexc_config.c - the per-directory configuration: its types, create and merge, the directive handlers and the command table, and the accessors that apply defaults.
+ * mod_fastexc_config.c - The per-directory configuration: its types
+ * (mod_fastexc_config.h), create and merge with one rule per field, the
+ * directive handlers and the command table, and the accessors that apply
+ * defaults where a field is read. The directive reference is README.md.
  */
 
 #include "apr_hash.h"
@@ -63,7 +66,7 @@ int fastexc_conf_tunnel(const fastexc_dir_conf *dc)
     return dc->tunnel.on == 1;
 }
 
-apr_interval_time_t fastexc_ws_timeout(const fastexc_dir_conf *dc)
+apr_interval_time_t fastexc_conf_ws_timeout(const fastexc_dir_conf *dc)
 {
     return dc->ws.close_timeout != FASTEXC_UNSET
         ? dc->ws.close_timeout : FASTEXC_WS_CLOSE_TIMEOUT_DEFAULT;
@@ -75,14 +78,14 @@ int fastexc_conf_log_level(const fastexc_dir_conf *dc)
                                           : FASTEXC_LOG_LEVEL_DEFAULT;
 }
 
-int fastexc_log_level(request_rec *r)
+int fastexc_conf_log_level_of(request_rec *r)
 {
     return fastexc_conf_log_level(ap_get_module_config(r->per_dir_config,
                                                        &fastexc_module));
 }
 
-const fastexc_ws_exc_t *fastexc_tunnel_exc(const fastexc_dir_conf *dc,
-                                           int event)
+const fastexc_ws_exc_t *fastexc_conf_tunnel_close(const fastexc_dir_conf *dc,
+                                                  int event)
 {
     if (dc->tunnel.close[event].set == FASTEXC_UNSET) {
         return &fastexc_tunnel_defaults[event];
@@ -92,7 +95,7 @@ const fastexc_ws_exc_t *fastexc_tunnel_exc(const fastexc_dir_conf *dc,
 
 /* ---- create / merge ------------------------------------------------- */
 
-void *fastexc_create_dir_conf(apr_pool_t *p, char *dir)
+void *fastexc_conf_create(apr_pool_t *p, char *dir)
 {
     fastexc_dir_conf *dc = apr_palloc(p, sizeof(*dc));
     int i;
@@ -121,9 +124,9 @@ void *fastexc_create_dir_conf(apr_pool_t *p, char *dir)
 
 /* A scope's own rules first, then the inherited ones unless cut ("Off").
  * The result is inherited normally by the scopes below. */
-static fastexc_rules_t fastexc_merge_rules(apr_pool_t *p,
-                                           const fastexc_rules_t *base,
-                                           const fastexc_rules_t *add)
+static fastexc_rules_t fastexc_conf_merge_rules(apr_pool_t *p,
+                                                const fastexc_rules_t *base,
+                                                const fastexc_rules_t *add)
 {
     fastexc_rules_t rules = { FASTEXC_UNSET, add->list };
 
@@ -135,8 +138,8 @@ static fastexc_rules_t fastexc_merge_rules(apr_pool_t *p,
 }
 
 /* Per status, a scope's own FastExcDetail replaces the inherited one. */
-static apr_hash_t *fastexc_merge_details(apr_pool_t *p, apr_hash_t *base,
-                                         apr_hash_t *add)
+static apr_hash_t *fastexc_conf_merge_details(apr_pool_t *p, apr_hash_t *base,
+                                              apr_hash_t *add)
 {
     return (add && base) ? apr_hash_overlay(p, add, base)
                          : add ? add : base;
@@ -150,17 +153,17 @@ static apr_hash_t *fastexc_merge_details(apr_pool_t *p, apr_hash_t *base,
 #define FASTEXC_MERGE_BY(f, key) \
     dc->f = (add->f.key != FASTEXC_UNSET) ? add->f : base->f
 
-void *fastexc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
+void *fastexc_conf_merge(apr_pool_t *p, void *basev, void *addv)
 {
     const fastexc_dir_conf *base = basev, *add = addv;
     fastexc_dir_conf *dc = apr_palloc(p, sizeof(*dc));
     int i;
 
-    dc->rules.raise = fastexc_merge_rules(p, &base->rules.raise,
+    dc->rules.raise = fastexc_conf_merge_rules(p, &base->rules.raise,
                                           &add->rules.raise);
-    dc->rules.ws = fastexc_merge_rules(p, &base->rules.ws, &add->rules.ws);
+    dc->rules.ws = fastexc_conf_merge_rules(p, &base->rules.ws, &add->rules.ws);
     FASTEXC_MERGE(http.enabled);
-    dc->http.details = fastexc_merge_details(p, base->http.details,
+    dc->http.details = fastexc_conf_merge_details(p, base->http.details,
                                              add->http.details);
     FASTEXC_MERGE(http.format);
     FASTEXC_MERGE_PTR(http.problem_type);
@@ -379,7 +382,8 @@ static const char *fastexc_cmd_enable(cmd_parms *cmd, void *cfg, int argc,
     if (err) {
         return err;
     }
-    if (argc != 1 || (strcasecmp(argv[0], "on") && strcasecmp(argv[0], "off"))) {
+    if (argc != 1
+        || (strcasecmp(argv[0], "on") && strcasecmp(argv[0], "off"))) {
         return "FastExc must be On or Off";
     }
     dc->http.enabled = strcasecmp(argv[0], "on") == 0;
@@ -629,7 +633,8 @@ static const char *fastexc_cmd_ws_tunnel(cmd_parms *cmd, void *cfg,
         return err;
     }
     for (event = 0; event < FASTEXC_TUNNEL_EVENTS; event++) {
-        if (argc > 0 && strcasecmp(argv[0], fastexc_tunnel_events[event]) == 0) {
+        if (argc > 0
+            && strcasecmp(argv[0], fastexc_tunnel_events[event]) == 0) {
             break;
         }
     }
@@ -724,7 +729,7 @@ static const char *fastexc_cmd_log_level(cmd_parms *cmd, void *cfg,
 
 /* ---- command table -------------------------------------------------- */
 
-const command_rec fastexc_cmds[] = {
+const command_rec fastexc_conf_cmds[] = {
     AP_INIT_TAKE_ARGV("FastExc", fastexc_cmd_enable, NULL,
                       RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
                       "On to render error responses in this scope as "

@@ -84,8 +84,8 @@ typedef struct {
 } fastexc_reject_t;
 
 /* One scope's configuration, by feature. Every field has its "unset" value
- * in fastexc_create_dir_conf() and its merge rule in
- * fastexc_merge_dir_conf(), one line each (scripts/check-config.sh checks
+ * in fastexc_conf_create() and its merge rule in
+ * fastexc_conf_merge(), one line each (scripts/check-config.sh checks
  * both); defaults are applied where a field is read, by the accessors
  * below. */
 typedef struct {
@@ -113,10 +113,10 @@ typedef struct {
     } log;
 } fastexc_dir_conf;
 
-extern const command_rec fastexc_cmds[];
+extern const command_rec fastexc_conf_cmds[];
 
-void *fastexc_create_dir_conf(apr_pool_t *p, char *dir);
-void *fastexc_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
+void *fastexc_conf_create(apr_pool_t *p, char *dir);
+void *fastexc_conf_merge(apr_pool_t *p, void *basev, void *addv);
 
 /* FastExc of a scope: 1 if On (default Off). */
 int fastexc_conf_enabled(const fastexc_dir_conf *dc);
@@ -132,15 +132,15 @@ int fastexc_conf_reject_http(const fastexc_dir_conf *dc);
 int fastexc_conf_tunnel(const fastexc_dir_conf *dc);
 
 /* FastExcWebSocketCloseTimeout of a scope, default applied. */
-apr_interval_time_t fastexc_ws_timeout(const fastexc_dir_conf *dc);
+apr_interval_time_t fastexc_conf_ws_timeout(const fastexc_dir_conf *dc);
 
 /* FastExcLogLevel of a scope, default applied; of r's scope. */
 int fastexc_conf_log_level(const fastexc_dir_conf *dc);
-int fastexc_log_level(request_rec *r);
+int fastexc_conf_log_level_of(request_rec *r);
 
 /* The Close a scope sends for a tunnel's end (FASTEXC_TUNNEL_*), default
  * applied, or NULL for Off. */
-const fastexc_ws_exc_t *fastexc_tunnel_exc(const fastexc_dir_conf *dc,
-                                           int event);
+const fastexc_ws_exc_t *fastexc_conf_tunnel_close(const fastexc_dir_conf *dc,
+                                                  int event);
 
 #endif /* MOD_FASTEXC_CONFIG_H */

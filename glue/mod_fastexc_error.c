@@ -1,5 +1,7 @@
 /*
- * mod_fastexc_error.c - httpd's error path: insert_error_filter and the filter that replaces httpd's canned body with the exception.
+ * mod_fastexc_error.c - httpd's error path: insert_error_filter decides what
+ * an error response becomes, and the FASTEXC filter replaces httpd's canned
+ * body with the exception.
  */
 
 #include "apr_hash.h"
@@ -38,17 +40,17 @@
 
 #define FASTEXC_FILTER "FASTEXC"
 
-static ap_filter_rec_t *fastexc_filter_handle;
+static ap_filter_rec_t *fastexc_error_filter_handle;
 
 /* Filter state: the response to send, and whether headers were set. */
 typedef struct {
     const fastexc_response_t *resp;
     int started;
-} fastexc_filter_ctx;
+} fastexc_error_ctx;
 
 /* An ErrorDocument literal ("text") of this status, used as the detail when
  * FastExc On renders it and no FastExcDetail is given. */
-static const char *fastexc_errordocument_text(request_rec *r)
+static const char *fastexc_error_document_text(request_rec *r)
 {
     int idx = ap_index_of_response(r->status);
     const char *s;
@@ -63,9 +65,9 @@ static const char *fastexc_errordocument_text(request_rec *r)
 }
 
 /* What this error response should be, or NULL to leave it to httpd. */
-static const fastexc_response_t *fastexc_response_for(request_rec *r)
+static const fastexc_response_t *fastexc_error_response_for(request_rec *r)
 {
-    fastexc_req_conf *rc = fastexc_req_get(r);
+    fastexc_req_conf *rc = fastexc_raise_state(r);
     const fastexc_dir_conf *dc;
     const fastexc_exc_t *exc;
     const char *note;
@@ -74,11 +76,11 @@ static const fastexc_response_t *fastexc_response_for(request_rec *r)
         return rc->raised;
     }
     if ((note = apr_table_get(r->notes, FASTEXC_NOTE_DETAIL_JSON))) {
-        return fastexc_make_json(r, "note " FASTEXC_NOTE_DETAIL_JSON,
+        return fastexc_render_json(r, "note " FASTEXC_NOTE_DETAIL_JSON,
                                  r->status, note, r->status);
     }
     if ((note = apr_table_get(r->notes, FASTEXC_NOTE_DETAIL))) {
-        return fastexc_make_text(r, "note " FASTEXC_NOTE_DETAIL, r->status,
+        return fastexc_render_text(r, "note " FASTEXC_NOTE_DETAIL, r->status,
                                  note, r->status);
     }
     dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
@@ -88,8 +90,8 @@ static const fastexc_response_t *fastexc_response_for(request_rec *r)
     exc = dc->http.details ? apr_hash_get(dc->http.details, &r->status,
                                           sizeof(r->status))
                            : NULL;
-    if (!exc && (note = fastexc_errordocument_text(r))) {
-        return fastexc_make_text(r, "ErrorDocument", r->status, note,
+    if (!exc && (note = fastexc_error_document_text(r))) {
+        return fastexc_render_text(r, "ErrorDocument", r->status, note,
                                  r->status);
     }
     return fastexc_render(r, exc, r->status);
@@ -98,28 +100,28 @@ static const fastexc_response_t *fastexc_response_for(request_rec *r)
 /* insert_error_filter runs inside ap_send_error_response(), after the
  * output chain was reset to the protocol filters and before httpd writes
  * its canned body. */
-void fastexc_insert_error_filter(request_rec *r)
+void fastexc_error_insert_filter(request_rec *r)
 {
     const fastexc_response_t *resp;
-    fastexc_filter_ctx *ctx;
+    fastexc_error_ctx *ctx;
 
-    if (fastexc_ws_insert_error_close(r)) {
+    if (fastexc_upgrade_insert_error_close(r)) {
         return;
     }
-    resp = fastexc_response_for(r);
+    resp = fastexc_error_response_for(r);
     if (!resp) {
         return;
     }
     fastexc_account_http(r, resp);
-    resp = fastexc_format(r, resp);
+    resp = fastexc_render_format(r, resp);
     ctx = apr_pcalloc(r->pool, sizeof(*ctx));
     ctx->resp = resp;
-    ap_add_output_filter_handle(fastexc_filter_handle, ctx, r,
+    ap_add_output_filter_handle(fastexc_error_filter_handle, ctx, r,
                                 r->connection);
 }
 
-static int fastexc_unset_header(void *rec, const char *name,
-                                const char *value)
+static int fastexc_error_unset_header(void *rec, const char *name,
+                                      const char *value)
 {
     request_rec *r = rec;
 
@@ -128,7 +130,8 @@ static int fastexc_unset_header(void *rec, const char *name,
     return 1;
 }
 
-static int fastexc_set_header(void *rec, const char *name, const char *value)
+static int fastexc_error_set_header(void *rec, const char *name,
+                                    const char *value)
 {
     request_rec *r = rec;
 
@@ -144,8 +147,8 @@ static int fastexc_set_header(void *rec, const char *name, const char *value)
 /* Status line and headers, before the first bucket reaches HTTP_HEADER.
  * ap_send_error_response() sets text/html after our hook ran, so the type
  * is set here; only err_headers_out survive an error response. */
-static void fastexc_start_response(request_rec *r,
-                                   const fastexc_response_t *resp)
+static void fastexc_error_start(request_rec *r,
+                                const fastexc_response_t *resp)
 {
     const char *phrase = fastexc_phrase(resp->status);
 
@@ -162,8 +165,8 @@ static void fastexc_start_response(request_rec *r,
         r->content_type = NULL;
     }
     if (resp->headers) {
-        apr_table_do(fastexc_unset_header, r, resp->headers, NULL);
-        apr_table_do(fastexc_set_header, r, resp->headers, NULL);
+        apr_table_do(fastexc_error_unset_header, r, resp->headers, NULL);
+        apr_table_do(fastexc_error_set_header, r, resp->headers, NULL);
     }
 }
 
@@ -171,13 +174,13 @@ static void fastexc_start_response(request_rec *r,
  * body goes out with EOS in one brigade, so CONTENT_LENGTH can count it:
  * nothing passes before (a canned body over 8 KB comes in several
  * brigades, with flushes, which would send the headers without it). */
-static apr_status_t fastexc_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+static apr_status_t fastexc_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
-    fastexc_filter_ctx *ctx = f->ctx;
+    fastexc_error_ctx *ctx = f->ctx;
     apr_bucket *e;
 
     if (!ctx->started) {
-        fastexc_start_response(f->r, ctx->resp);
+        fastexc_error_start(f->r, ctx->resp);
         ctx->started = 1;
     }
     while ((e = APR_BRIGADE_FIRST(bb)) != APR_BRIGADE_SENTINEL(bb)) {
@@ -199,6 +202,6 @@ static apr_status_t fastexc_out_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 
 void fastexc_error_filters(void)
 {
-    fastexc_filter_handle = ap_register_output_filter(
-        FASTEXC_FILTER, fastexc_out_filter, NULL, AP_FTYPE_CONTENT_SET);
+    fastexc_error_filter_handle = ap_register_output_filter(
+        FASTEXC_FILTER, fastexc_error_filter, NULL, AP_FTYPE_CONTENT_SET);
 }

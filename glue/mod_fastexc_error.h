@@ -7,6 +7,6 @@
 #include "httpd.h"
 
 void fastexc_error_filters(void);
-void fastexc_insert_error_filter(request_rec *r);
+void fastexc_error_insert_filter(request_rec *r);
 
 #endif /* MOD_FASTEXC_ERROR_H */

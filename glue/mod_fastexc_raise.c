@@ -1,5 +1,8 @@
 /*
- * mod_fastexc_raise.c - raising: the C API, configured rules (fixups, SetHandler fastexc) and the request state they leave for the error path.
+ * mod_fastexc_raise.c - Raising: the C API (fastexc_raise,
+ * fastexc_raise_text), configured FastExcRaise rules in fixups and
+ * SetHandler fastexc, and the exception a request keeps for httpd's error
+ * path.
  */
 
 #include "apr_hash.h"
@@ -36,14 +39,14 @@
 
 #define FASTEXC_HANDLER "fastexc"
 
-fastexc_req_conf *fastexc_req_get(request_rec *r)
+fastexc_req_conf *fastexc_raise_state(request_rec *r)
 {
     return ap_get_module_config(r->request_config, &fastexc_module);
 }
 
-fastexc_req_conf *fastexc_req_make(request_rec *r)
+fastexc_req_conf *fastexc_raise_state_make(request_rec *r)
 {
-    fastexc_req_conf *rc = fastexc_req_get(r);
+    fastexc_req_conf *rc = fastexc_raise_state(r);
 
     if (!rc) {
         rc = apr_pcalloc(r->pool, sizeof(*rc));
@@ -55,12 +58,12 @@ fastexc_req_conf *fastexc_req_make(request_rec *r)
 typedef struct {
     request_rec *r;
     apr_table_t *out;
-} fastexc_hdr_check_t;
+} fastexc_raise_hdr_check_t;
 
-static int fastexc_check_header(void *rec, const char *name,
-                                const char *value)
+static int fastexc_raise_check_header(void *rec, const char *name,
+                                      const char *value)
 {
-    fastexc_hdr_check_t *hc = rec;
+    fastexc_raise_hdr_check_t *hc = rec;
 
     if (!fastexc_header_name_ok(name) || !fastexc_header_name_allowed(name)
         || !fastexc_header_value_ok(value)) {
@@ -78,13 +81,13 @@ static int fastexc_check_header(void *rec, const char *name,
 
 /* Record the exception on the request; the caller returns its status from
  * the hook, and ap_die() sends it through the error path, where
- * fastexc_insert_error_filter() finds it. */
-static int fastexc_raise_response(request_rec *r,
-                                  const fastexc_response_t *resp)
+ * fastexc_error_insert_filter() finds it. */
+static int fastexc_raise_record(request_rec *r,
+                                const fastexc_response_t *resp)
 {
     int idx = ap_index_of_response(resp->status);
 
-    fastexc_req_make(r)->raised = resp;
+    fastexc_raise_state_make(r)->raised = resp;
     /* ap_die() follows an ErrorDocument URL or path before any error filter
      * runs; a literal for this request keeps the exception the response
      * (the filter replaces the literal). */
@@ -105,14 +108,14 @@ int fastexc_raise_made(request_rec *r, const fastexc_response_t *resp,
     if (headers && !apr_is_empty_table(headers)) {
         /* resp may be shared: the headers go on a copy */
         fastexc_response_t *copy = apr_pmemdup(r->pool, resp, sizeof(*resp));
-        fastexc_hdr_check_t hc;
+        fastexc_raise_hdr_check_t hc;
         hc.r = r;
         hc.out = apr_table_make(r->pool, 4);
-        apr_table_do(fastexc_check_header, &hc, headers, NULL);
+        apr_table_do(fastexc_raise_check_header, &hc, headers, NULL);
         copy->headers = hc.out;
         resp = copy;
     }
-    return fastexc_raise_response(r, resp);
+    return fastexc_raise_record(r, resp);
 }
 
 /* Public API: see include/mod_fastexc.h. */
@@ -122,7 +125,7 @@ int fastexc_raise(request_rec *r, int status, const char *detail_json,
     if (!r) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    return fastexc_raise_made(r, fastexc_make_json(r, "fastexc_raise", status,
+    return fastexc_raise_made(r, fastexc_render_json(r, "fastexc_raise", status,
                                                    detail_json,
                                                    HTTP_INTERNAL_SERVER_ERROR),
                               headers);
@@ -134,7 +137,7 @@ int fastexc_raise_text(request_rec *r, int status, const char *text,
     if (!r) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    return fastexc_raise_made(r, fastexc_make_text(r, "fastexc_raise_text",
+    return fastexc_raise_made(r, fastexc_render_text(r, "fastexc_raise_text",
                                                    status, text,
                                                    HTTP_INTERNAL_SERVER_ERROR),
                               headers);
@@ -142,7 +145,7 @@ int fastexc_raise_text(request_rec *r, int status, const char *text,
 
 /* The first rule (FastExcRaise, FastExcWebSocket) of rules whose condition
  * holds; a condition that cannot be evaluated is logged and skipped. */
-const void *fastexc_first_match(request_rec *r,
+const void *fastexc_raise_match(request_rec *r,
                                 const apr_array_header_t *rules,
                                 const char *directive)
 {
@@ -174,20 +177,20 @@ const void *fastexc_first_match(request_rec *r,
 
 /* Fixups run after access control and before every handler, mod_proxy's
  * included, with the final per-directory configuration. */
-int fastexc_fixups(request_rec *r)
+int fastexc_raise_fixups(request_rec *r)
 {
     const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                       &fastexc_module);
-    const fastexc_exc_t *exc = fastexc_first_match(r, dc->rules.raise.list,
+    const fastexc_exc_t *exc = fastexc_raise_match(r, dc->rules.raise.list,
                                                    "FastExcRaise");
 
     if (!exc) {
         return DECLINED;
     }
-    return fastexc_raise_response(r, fastexc_render(r, exc, exc->status));
+    return fastexc_raise_record(r, fastexc_render(r, exc, exc->status));
 }
 
-int fastexc_handler(request_rec *r)
+int fastexc_raise_handler(request_rec *r)
 {
     const fastexc_dir_conf *dc;
     const fastexc_exc_t *exc;
@@ -197,11 +200,11 @@ int fastexc_handler(request_rec *r)
         return DECLINED;
     }
     dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
-    exc = fastexc_first_match(r, dc->rules.raise.list, "FastExcRaise");
+    exc = fastexc_raise_match(r, dc->rules.raise.list, "FastExcRaise");
     if (!exc && dc->http.details) {
         exc = apr_hash_get(dc->http.details, &status, sizeof(status));
     }
-    return fastexc_raise_response(r, fastexc_render(r, exc,
+    return fastexc_raise_record(r, fastexc_render(r, exc,
                                                     exc ? exc->status
                                                         : status));
 }

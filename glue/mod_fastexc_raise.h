@@ -17,8 +17,8 @@ typedef struct {
 } fastexc_req_conf;
 
 /* r's state, or NULL; r's state, made if needed. */
-fastexc_req_conf *fastexc_req_get(request_rec *r);
-fastexc_req_conf *fastexc_req_make(request_rec *r);
+fastexc_req_conf *fastexc_raise_state(request_rec *r);
+fastexc_req_conf *fastexc_raise_state_make(request_rec *r);
 
 /* Raise resp (from fastexc_make_*) on r with the caller's headers, those
  * invalid or reserved left out (logged); returns what the hook returns. */
@@ -32,11 +32,11 @@ int fastexc_raise_text(request_rec *r, int status, const char *text,
                        const apr_table_t *headers);
 
 /* The first rule of rules (fastexc_rule_t first) whose condition holds. */
-const void *fastexc_first_match(request_rec *r,
+const void *fastexc_raise_match(request_rec *r,
                                 const apr_array_header_t *rules,
                                 const char *directive);
 
-int fastexc_fixups(request_rec *r);
-int fastexc_handler(request_rec *r);
+int fastexc_raise_fixups(request_rec *r);
+int fastexc_raise_handler(request_rec *r);
 
 #endif /* MOD_FASTEXC_RAISE_H */

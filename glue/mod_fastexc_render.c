@@ -1,5 +1,7 @@
 /*
- * mod_fastexc_render.c - the response model: an exception rendered for one request (details, templates, headers, the default bodies, Problem Details).
+ * mod_fastexc_render.c - An exception rendered for one request: the default
+ * bodies, configured details and headers interpolated per request, details
+ * given at run time (C API, notes), and the FastExcFormat of the scope.
  */
 
 #include "apr_hash.h"
@@ -33,7 +35,7 @@
 #include "mod_fastexc_render.h"
 
 /* The detail used when none is given: the reason phrase, else httpd's. */
-static const char *fastexc_default_detail(request_rec *r, int status)
+static const char *fastexc_render_default_detail(request_rec *r, int status)
 {
     const char *phrase = fastexc_phrase(status);
     const char *line;
@@ -46,8 +48,8 @@ static const char *fastexc_default_detail(request_rec *r, int status)
                                                               : "Error";
 }
 
-static const char *fastexc_interpolate(request_rec *r,
-                                       const apr_array_header_t *parts)
+static const char *fastexc_render_interpolate(request_rec *r,
+                                              const apr_array_header_t *parts)
 {
     const fastexc_part_t *part = (const fastexc_part_t *)parts->elts;
     apr_array_header_t *out = apr_array_make(r->pool, parts->nelts,
@@ -73,20 +75,21 @@ static const char *fastexc_interpolate(request_rec *r,
 
 /* Default bodies, {"detail":"<phrase>"}, rendered once per configuration
  * (post_config) for every status with a phrase. */
-static const fastexc_response_t *fastexc_defaults[400];
+static const fastexc_response_t *fastexc_render_defaults[400];
 
-static const fastexc_response_t *fastexc_default_response(request_rec *r,
-                                                          int status)
+static const fastexc_response_t *fastexc_render_default(request_rec *r,
+                                                        int status)
 {
     fastexc_response_t *resp;
     const char *detail;
 
-    if (status >= 200 && status <= 599 && fastexc_defaults[status - 200]) {
-        return fastexc_defaults[status - 200];
+    if (status >= 200 && status <= 599
+        && fastexc_render_defaults[status - 200]) {
+        return fastexc_render_defaults[status - 200];
     }
     resp = apr_pcalloc(r->pool, sizeof(*resp));
     resp->status = status;
-    detail = fastexc_default_detail(r, status);
+    detail = fastexc_render_default_detail(r, status);
     resp->body = fastexc_body_text(r->pool, detail, strlen(detail),
                                    &resp->body_len, NULL);
     return resp;
@@ -102,7 +105,7 @@ const fastexc_response_t *fastexc_render(request_rec *r,
     int i;
 
     if (!exc) {
-        return fastexc_default_response(r, status);
+        return fastexc_render_default(r, status);
     }
     /* the body was rendered at startup, unless it is a template */
     resp = apr_pcalloc(r->pool, sizeof(*resp));
@@ -110,30 +113,34 @@ const fastexc_response_t *fastexc_render(request_rec *r,
     resp->body = exc->body;
     resp->body_len = exc->body_len;
     if (exc->parts) {
-        const char *text = fastexc_interpolate(r, exc->parts);
+        const char *text = fastexc_render_interpolate(r, exc->parts);
         int repaired = 0;
         resp->body = fastexc_body_text(r->pool, text, strlen(text),
                                        &resp->body_len, &repaired);
         if (repaired) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, FXLOGNO(0002)
                           "detail of the exception at %s: invalid UTF-8 "
-                          "from the request replaced by U+FFFD", exc->rule.where);
+                          "from the request replaced by U+FFFD",
+                          exc->rule.where);
         }
     }
     if (exc->headers->nelts) {
-        const fastexc_header_t *h = (const fastexc_header_t *)exc->headers->elts;
+        const fastexc_header_t *h =
+            (const fastexc_header_t *)exc->headers->elts;
         resp->headers = apr_table_make(r->pool, exc->headers->nelts);
         for (i = 0; i < exc->headers->nelts; i++) {
             const char *value = h[i].value;
             if (h[i].parts) {
                 int changed = 0;
                 value = fastexc_header_value_clean(
-                    r->pool, fastexc_interpolate(r, h[i].parts), &changed);
+                    r->pool, fastexc_render_interpolate(r, h[i].parts),
+                    &changed);
                 if (changed) {
                     ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                                   FXLOGNO(0003) "header %s of the exception "
                                   "at %s: control bytes from the request "
-                                  "turned to spaces", h[i].name, exc->rule.where);
+                                  "turned to spaces", h[i].name,
+                                  exc->rule.where);
                 }
             }
             apr_table_addn(resp->headers, h[i].name, value);
@@ -146,11 +153,11 @@ const fastexc_response_t *fastexc_render(request_rec *r,
  * rendered: fail_status for a status refused or a default detail that does
  * not exist (logged), the default of status when no detail is given, or
  * NULL: render the detail. */
-static const fastexc_response_t *fastexc_make_preset(request_rec *r,
-                                                     const char *caller,
-                                                     int status,
-                                                     const char *detail,
-                                                     int fail_status)
+static const fastexc_response_t *fastexc_render_preset(request_rec *r,
+                                                       const char *caller,
+                                                       int status,
+                                                       const char *detail,
+                                                       int fail_status)
 {
     const char *err = fastexc_status_check(status);
 
@@ -158,7 +165,7 @@ static const fastexc_response_t *fastexc_make_preset(request_rec *r,
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0004)
                       "%s: status %d refused (%s): answering %d", caller,
                       status, err, fail_status);
-        return fastexc_default_response(r, fail_status);
+        return fastexc_render_default(r, fail_status);
     }
     if (!detail) {
         if (!fastexc_phrase(status)) {
@@ -166,19 +173,19 @@ static const fastexc_response_t *fastexc_make_preset(request_rec *r,
                           "%s: status %d has no reason phrase and no detail "
                           "was given: answering %d", caller, status,
                           fail_status);
-            return fastexc_default_response(r, fail_status);
+            return fastexc_render_default(r, fail_status);
         }
-        return fastexc_default_response(r, status);
+        return fastexc_render_default(r, status);
     }
     return NULL;
 }
 
-const fastexc_response_t *fastexc_make_json(request_rec *r,
-                                            const char *caller, int status,
-                                            const char *detail,
-                                            int fail_status)
+const fastexc_response_t *fastexc_render_json(request_rec *r,
+                                              const char *caller, int status,
+                                              const char *detail,
+                                              int fail_status)
 {
-    const fastexc_response_t *preset = fastexc_make_preset(
+    const fastexc_response_t *preset = fastexc_render_preset(
         r, caller, status, detail, fail_status);
     fastexc_response_t *resp;
     const char *err;
@@ -191,7 +198,7 @@ const fastexc_response_t *fastexc_make_json(request_rec *r,
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0006)
                       "%s: detail is not JSON (%s): answering %d",
                       caller, err, fail_status);
-        return fastexc_default_response(r, fail_status);
+        return fastexc_render_default(r, fail_status);
     }
     resp = apr_pcalloc(r->pool, sizeof(*resp));
     resp->status = status;
@@ -201,17 +208,17 @@ const fastexc_response_t *fastexc_make_json(request_rec *r,
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0007)
                       "%s: cannot render the detail: answering %d",
                       caller, fail_status);
-        return fastexc_default_response(r, fail_status);
+        return fastexc_render_default(r, fail_status);
     }
     return resp;
 }
 
-const fastexc_response_t *fastexc_make_text(request_rec *r,
-                                            const char *caller, int status,
-                                            const char *detail,
-                                            int fail_status)
+const fastexc_response_t *fastexc_render_text(request_rec *r,
+                                              const char *caller, int status,
+                                              const char *detail,
+                                              int fail_status)
 {
-    const fastexc_response_t *preset = fastexc_make_preset(
+    const fastexc_response_t *preset = fastexc_render_preset(
         r, caller, status, detail, fail_status);
     fastexc_response_t *resp;
     int repaired = 0;
@@ -234,8 +241,8 @@ const fastexc_response_t *fastexc_make_text(request_rec *r,
 /* FastExcFormat problem: the same exception as RFC 9457 Problem Details,
  * from the scope the response is sent in (so raises through the C and
  * notes APIs follow it too). */
-const fastexc_response_t *fastexc_format(request_rec *r,
-                                         const fastexc_response_t *resp)
+const fastexc_response_t *fastexc_render_format(request_rec *r,
+                                                const fastexc_response_t *resp)
 {
     const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                       &fastexc_module);
@@ -275,6 +282,6 @@ void fastexc_render_init(apr_pool_t *pconf)
             resp->body = fastexc_body_text(pconf, phrase, strlen(phrase),
                                            &resp->body_len, NULL);
         }
-        fastexc_defaults[status - 200] = resp;
+        fastexc_render_defaults[status - 200] = resp;
     }
 }

@@ -29,17 +29,17 @@ const fastexc_response_t *fastexc_render(request_rec *r,
 /* A response from a detail given at run time (C API, notes), as JSON text
  * or as text; NULL detail: the default. Bad input is logged and answered
  * with fail_status and its default detail. */
-const fastexc_response_t *fastexc_make_json(request_rec *r,
-                                            const char *caller, int status,
-                                            const char *detail,
-                                            int fail_status);
-const fastexc_response_t *fastexc_make_text(request_rec *r,
-                                            const char *caller, int status,
-                                            const char *detail,
-                                            int fail_status);
+const fastexc_response_t *fastexc_render_json(request_rec *r,
+                                              const char *caller, int status,
+                                              const char *detail,
+                                              int fail_status);
+const fastexc_response_t *fastexc_render_text(request_rec *r,
+                                              const char *caller, int status,
+                                              const char *detail,
+                                              int fail_status);
 
 /* resp in the format of r's scope (FastExcFormat). */
-const fastexc_response_t *fastexc_format(request_rec *r,
-                                         const fastexc_response_t *resp);
+const fastexc_response_t *fastexc_render_format(request_rec *r,
+                                                const fastexc_response_t *resp);
 
 #endif /* MOD_FASTEXC_RENDER_H */

@@ -1,5 +1,8 @@
 /*
- * mod_fastexc_tunnel.c - the tunnel watchers of FastExcWebSocketTunnelClose: proxied WebSocket tunnels followed frame by frame, and closed on a backend end, a timeout or a restart.
+ * mod_fastexc_tunnel.c - The tunnel watchers of FastExcWebSocketTunnelClose:
+ * a proxied WebSocket tunnel is followed frame by frame from its two
+ * connections and gets a Close when it ends abnormally (backend gone, idle
+ * timeout, graceful restart).
  */
 
 #include "apr_hash.h"
@@ -40,7 +43,7 @@
 typedef struct {
     fastexc_tunnel_t *t;
     ap_filter_t *in, *out;
-} fastexc_watch_t;
+} fastexc_tunnel_watch_t;
 
 /* A proxied WebSocket tunnel watched for FastExcWebSocketTunnelClose: from
  * mod_proxy_http's backend request (create_req) until the request ends.
@@ -52,8 +55,8 @@ struct fastexc_tunnel {
     conn_rec *origin_c;         /* the backend connection */
     apr_socket_t *origin_sock;  /* until the backend is released */
     apr_pool_t *origin_pool;    /* the backend request's, until released */
-    fastexc_watch_t *origin_w;  /* on the backend connection */
-    fastexc_watch_t *client_w;  /* on r->connection */
+    fastexc_tunnel_watch_t *origin_w;  /* on the backend connection */
+    fastexc_tunnel_watch_t *client_w;  /* on r->connection */
     fastexc_ws_reader_t down;   /* backend -> client frames */
     fastexc_ws_reader_t up;     /* client -> backend frames */
     int started;                /* the backend answered 101: tunnelling */
@@ -69,16 +72,17 @@ struct fastexc_tunnel {
 };
 
 /* This child's running tunnels, for a graceful restart to close them. */
-static fastexc_tunnel_t *fastexc_tunnels;
+static fastexc_tunnel_t *fastexc_tunnel_list;
 #if APR_HAS_THREADS
-static apr_thread_mutex_t *fastexc_tunnels_lock;
+static apr_thread_mutex_t *fastexc_tunnel_list_lock;
 #endif
-static ap_filter_rec_t *fastexc_origin_in_handle;
-static ap_filter_rec_t *fastexc_client_in_handle, *fastexc_client_out_handle;
+static ap_filter_rec_t *fastexc_tunnel_origin_in_handle;
+static ap_filter_rec_t *fastexc_tunnel_client_in_handle;
+static ap_filter_rec_t *fastexc_tunnel_client_out_handle;
 
-static int fastexc_generation;  /* this child's, from the MPM */
+static int fastexc_tunnel_generation;  /* this child's, from the MPM */
 /* child_stopping saw a restart: a tunnel starting after it closes at once */
-static volatile apr_uint32_t fastexc_restart_seen;
+static volatile apr_uint32_t fastexc_tunnel_restart_seen;
 
 /* ---- WebSocket tunnel glue ------------------------------------------ */
 
@@ -98,9 +102,10 @@ static volatile apr_uint32_t fastexc_restart_seen;
  * or at none: then they pass everything through. */
 
 /* c's watcher, its input filter added the first time (and only then). */
-static fastexc_watch_t *fastexc_watch(conn_rec *c, ap_filter_rec_t *in)
+static fastexc_tunnel_watch_t *fastexc_tunnel_watch(conn_rec *c,
+                                                    ap_filter_rec_t *in)
 {
-    fastexc_watch_t *w = ap_get_module_config(c->conn_config,
+    fastexc_tunnel_watch_t *w = ap_get_module_config(c->conn_config,
                                               &fastexc_module);
 
     if (!w) {
@@ -129,23 +134,23 @@ static void fastexc_tunnel_wake(fastexc_tunnel_t *t)
 static void fastexc_tunnel_register(fastexc_tunnel_t *t)
 {
 #if APR_HAS_THREADS
-    if (!fastexc_tunnels_lock) {
+    if (!fastexc_tunnel_list_lock) {
         return;
     }
-    apr_thread_mutex_lock(fastexc_tunnels_lock);
+    apr_thread_mutex_lock(fastexc_tunnel_list_lock);
 #endif
-    t->next = fastexc_tunnels;
-    if (fastexc_tunnels) {
-        fastexc_tunnels->prev = t;
+    t->next = fastexc_tunnel_list;
+    if (fastexc_tunnel_list) {
+        fastexc_tunnel_list->prev = t;
     }
-    fastexc_tunnels = t;
+    fastexc_tunnel_list = t;
     t->registered = 1;
     /* the 101 came after child_stopping went through the list */
-    if (apr_atomic_read32(&fastexc_restart_seen)) {
+    if (apr_atomic_read32(&fastexc_tunnel_restart_seen)) {
         fastexc_tunnel_wake(t);
     }
 #if APR_HAS_THREADS
-    apr_thread_mutex_unlock(fastexc_tunnels_lock);
+    apr_thread_mutex_unlock(fastexc_tunnel_list_lock);
 #endif
 }
 
@@ -158,13 +163,13 @@ static void fastexc_tunnel_unregister(fastexc_tunnel_t *t)
         return;
     }
 #if APR_HAS_THREADS
-    apr_thread_mutex_lock(fastexc_tunnels_lock);
+    apr_thread_mutex_lock(fastexc_tunnel_list_lock);
 #endif
     if (t->prev) {
         t->prev->next = t->next;
     }
     else {
-        fastexc_tunnels = t->next;
+        fastexc_tunnel_list = t->next;
     }
     if (t->next) {
         t->next->prev = t->prev;
@@ -172,7 +177,7 @@ static void fastexc_tunnel_unregister(fastexc_tunnel_t *t)
     t->registered = 0;
     t->origin_sock = NULL;
 #if APR_HAS_THREADS
-    apr_thread_mutex_unlock(fastexc_tunnels_lock);
+    apr_thread_mutex_unlock(fastexc_tunnel_list_lock);
 #endif
 }
 
@@ -193,7 +198,7 @@ static void fastexc_tunnel_end(fastexc_tunnel_t *t, int event)
         return;
     }
     t->decided = 1;
-    exc = fastexc_tunnel_exc(t->dc, event);
+    exc = fastexc_conf_tunnel_close(t->dc, event);
     if (t->down.state == FASTEXC_WS_CLOSED) {
         return;     /* the backend closed the WebSocket: a normal end */
     }
@@ -222,8 +227,9 @@ static void fastexc_tunnel_end(fastexc_tunnel_t *t, int event)
         return;
     }
     /* through the client output filter too: it sees this Close go by */
-    rv = fastexc_ws_write_close(c, r->pool, exc->code, exc->reason,
-                                exc->reason_len, fastexc_ws_timeout(t->dc));
+    rv = fastexc_upgrade_write_close(c, r->pool, exc->code, exc->reason,
+                                exc->reason_len,
+                                fastexc_conf_ws_timeout(t->dc));
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r, FXLOGNO(0032)
                       "WebSocket tunnel ended (%s): the Close could not "
@@ -282,7 +288,7 @@ static apr_status_t fastexc_tunnel_done(void *data)
 /* mod_proxy_http made the request to the backend (pr, on the backend
  * connection) for r: a WebSocket upgrade in a FastExcWebSocketTunnelClose
  * scope is watched from here. */
-int fastexc_proxy_create_req(request_rec *r, request_rec *pr)
+int fastexc_tunnel_create_req(request_rec *r, request_rec *pr)
 {
     const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                       &fastexc_module);
@@ -292,10 +298,10 @@ int fastexc_proxy_create_req(request_rec *r, request_rec *pr)
     ap_filter_t *before;
 
     if (!fastexc_conf_tunnel(dc) || r->main || !pr || !(oc = pr->connection)
-        || !fastexc_ws_is_upgrade(r)) {
+        || !fastexc_upgrade_is(r)) {
         return OK;
     }
-    rc = fastexc_req_make(r);
+    rc = fastexc_raise_state_make(r);
     if (rc->tunnel) {
         /* a retry on another backend: the earlier one was released */
         apr_pool_cleanup_kill(r->pool, rc->tunnel, fastexc_tunnel_done);
@@ -314,7 +320,7 @@ int fastexc_proxy_create_req(request_rec *r, request_rec *pr)
      * later, is put where pr's chain no longer passes and the backend's
      * answer is read without its framing */
     before = oc->input_filters;
-    t->origin_w = fastexc_watch(oc, fastexc_origin_in_handle);
+    t->origin_w = fastexc_tunnel_watch(oc, fastexc_tunnel_origin_in_handle);
     if (pr->input_filters == before) {
         pr->input_filters = oc->input_filters;
     }
@@ -324,7 +330,8 @@ int fastexc_proxy_create_req(request_rec *r, request_rec *pr)
     t->origin_w->t = t;
     /* the client's frames are read only once the 101 is on its way, but
      * from the first one: this filter is in place before */
-    t->client_w = fastexc_watch(r->connection, fastexc_client_in_handle);
+    t->client_w = fastexc_tunnel_watch(r->connection,
+                                       fastexc_tunnel_client_in_handle);
     t->client_w->t = t;
     apr_pool_cleanup_register(pr->pool, t, fastexc_tunnel_release,
                               apr_pool_cleanup_null);
@@ -344,13 +351,13 @@ static void fastexc_tunnel_start(fastexc_tunnel_t *t)
     t->started = 1;
     if (!t->client_w->out) {
         t->client_w->out = ap_add_output_filter_handle(
-            fastexc_client_out_handle, t->client_w, NULL, c);
+            fastexc_tunnel_client_out_handle, t->client_w, NULL, c);
     }
     /* as ap_proxy_tunnel_create() left them: the connection's filters, so
      * the EOS that ends r passes the client output filter */
     r->output_filters = r->proto_output_filters = c->output_filters;
     r->input_filters = r->proto_input_filters = c->input_filters;
-    if (fastexc_tunnel_exc(t->dc, FASTEXC_TUNNEL_RESTART)) {
+    if (fastexc_conf_tunnel_close(t->dc, FASTEXC_TUNNEL_RESTART)) {
         fastexc_tunnel_register(t);
     }
 }
@@ -413,13 +420,13 @@ static void fastexc_tunnel_cut(fastexc_tunnel_t *t, apr_bucket_brigade *bb)
     t->cut = 1;
 }
 
-static apr_status_t fastexc_origin_in_filter(ap_filter_t *f,
+static apr_status_t fastexc_tunnel_origin_in(ap_filter_t *f,
                                              apr_bucket_brigade *bb,
                                              ap_input_mode_t mode,
                                              apr_read_type_e block,
                                              apr_off_t readbytes)
 {
-    fastexc_watch_t *w = f->ctx;
+    fastexc_tunnel_watch_t *w = f->ctx;
     fastexc_tunnel_t *t = w->t;
     apr_status_t rv;
     int data = 0;
@@ -495,13 +502,13 @@ static APR_INLINE void fastexc_tunnel_follow(fastexc_ws_reader_t *rd,
     fastexc_ws_reader_feed(rd, (const unsigned char *)data, len);
 }
 
-static apr_status_t fastexc_client_in_filter(ap_filter_t *f,
+static apr_status_t fastexc_tunnel_client_in(ap_filter_t *f,
                                              apr_bucket_brigade *bb,
                                              ap_input_mode_t mode,
                                              apr_read_type_e block,
                                              apr_off_t readbytes)
 {
-    fastexc_watch_t *w = f->ctx;
+    fastexc_tunnel_watch_t *w = f->ctx;
     fastexc_tunnel_t *t = w->t;
     apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
     apr_bucket *e;
@@ -530,10 +537,10 @@ static apr_status_t fastexc_client_in_filter(ap_filter_t *f,
 
 /* Follows what goes to the client after the 101; at the EOS that ends r,
  * an end neither side saw is the tunnel's timeout (or a restart). */
-static apr_status_t fastexc_client_out_filter(ap_filter_t *f,
+static apr_status_t fastexc_tunnel_client_out(ap_filter_t *f,
                                               apr_bucket_brigade *bb)
 {
-    fastexc_watch_t *w = f->ctx;
+    fastexc_tunnel_watch_t *w = f->ctx;
     fastexc_tunnel_t *t = w->t;
     apr_bucket *e, *eos = NULL;
     apr_status_t rv;
@@ -588,18 +595,18 @@ void fastexc_tunnel_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv;
 
-    if (ap_mpm_query(AP_MPMQ_GENERATION, &fastexc_generation)
+    if (ap_mpm_query(AP_MPMQ_GENERATION, &fastexc_tunnel_generation)
         != APR_SUCCESS) {
-        fastexc_generation = -1;
+        fastexc_tunnel_generation = -1;
     }
 #if APR_HAS_THREADS
-    if ((rv = apr_thread_mutex_create(&fastexc_tunnels_lock,
+    if ((rv = apr_thread_mutex_create(&fastexc_tunnel_list_lock,
                                       APR_THREAD_MUTEX_DEFAULT, pchild))
         != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, FXLOGNO(0033)
                      "no lock for the list of WebSocket tunnels: a graceful "
                      "restart will not close them");
-        fastexc_tunnels_lock = NULL;
+        fastexc_tunnel_list_lock = NULL;
     }
 #endif
 }
@@ -613,29 +620,29 @@ void fastexc_tunnel_child_init(apr_pool_t *pchild, server_rec *s)
  * where the frame ends. The backend still gets the client's reply. A
  * graceful stop of this child alone (fewer idle children, MaxConnections-
  * PerChild) leaves tunnels to end on their own, as httpd does. */
-void fastexc_child_stopping(apr_pool_t *pchild, int graceful)
+void fastexc_tunnel_child_stopping(apr_pool_t *pchild, int graceful)
 {
     fastexc_tunnel_t *t;
     int n = 0;
 
-    if (!graceful || !ap_scoreboard_image || fastexc_generation < 0
+    if (!graceful || !ap_scoreboard_image || fastexc_tunnel_generation < 0
         || ap_scoreboard_image->global->running_generation
-           == fastexc_generation) {
+           == fastexc_tunnel_generation) {
         return;
     }
 #if APR_HAS_THREADS
-    if (!fastexc_tunnels_lock) {
+    if (!fastexc_tunnel_list_lock) {
         return;
     }
-    apr_thread_mutex_lock(fastexc_tunnels_lock);
+    apr_thread_mutex_lock(fastexc_tunnel_list_lock);
 #endif
-    apr_atomic_set32(&fastexc_restart_seen, 1);
-    for (t = fastexc_tunnels; t; t = t->next) {
+    apr_atomic_set32(&fastexc_tunnel_restart_seen, 1);
+    for (t = fastexc_tunnel_list; t; t = t->next) {
         fastexc_tunnel_wake(t);
         n++;
     }
 #if APR_HAS_THREADS
-    apr_thread_mutex_unlock(fastexc_tunnels_lock);
+    apr_thread_mutex_unlock(fastexc_tunnel_list_lock);
 #endif
     if (n) {
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf, FXLOGNO(0034)
@@ -647,13 +654,13 @@ void fastexc_child_stopping(apr_pool_t *pchild, int graceful)
  * TLS. */
 void fastexc_tunnel_filters(void)
 {
-    fastexc_origin_in_handle = ap_register_input_filter(
-        "FASTEXC_TUNNEL_ORIGIN_IN", fastexc_origin_in_filter, NULL,
+    fastexc_tunnel_origin_in_handle = ap_register_input_filter(
+        "FASTEXC_TUNNEL_ORIGIN_IN", fastexc_tunnel_origin_in, NULL,
         AP_FTYPE_CONNECTION);
-    fastexc_client_in_handle = ap_register_input_filter(
-        "FASTEXC_TUNNEL_CLIENT_IN", fastexc_client_in_filter, NULL,
+    fastexc_tunnel_client_in_handle = ap_register_input_filter(
+        "FASTEXC_TUNNEL_CLIENT_IN", fastexc_tunnel_client_in, NULL,
         AP_FTYPE_CONNECTION);
-    fastexc_client_out_handle = ap_register_output_filter(
-        "FASTEXC_TUNNEL_CLIENT_OUT", fastexc_client_out_filter, NULL,
+    fastexc_tunnel_client_out_handle = ap_register_output_filter(
+        "FASTEXC_TUNNEL_CLIENT_OUT", fastexc_tunnel_client_out, NULL,
         AP_FTYPE_CONNECTION);
 }

@@ -1,5 +1,8 @@
 /*
- * mod_fastexc_upgrade.c - WebSocket answers: the 101 and Close frame for a raised or failed upgrade, and the wait for the client's Close.
+ * mod_fastexc_upgrade.c - WebSocket answers: a raised or failed upgrade gets
+ * 101 and a Close frame (or an HTTP rejection), then the wait for the
+ * client's Close; the C API fastexc_raise_websocket and
+ * fastexc_websocket_close.
  */
 
 #include "apr_hash.h"
@@ -37,7 +40,7 @@
 
 #define FASTEXC_WS_FILTER "FASTEXC_WS"
 
-static ap_filter_rec_t *fastexc_ws_filter_handle;
+static ap_filter_rec_t *fastexc_upgrade_filter_handle;
 
 /* WebSocket filter state: the close to send instead of the response. */
 typedef struct {
@@ -45,14 +48,14 @@ typedef struct {
     const char *reason;
     apr_size_t reason_len;
     int done;
-} fastexc_ws_ctx;
+} fastexc_upgrade_ctx;
 
 /* ---- WebSocket request glue ---------------------------------------- */
 
 /* An RFC 6455 opening handshake: GET, HTTP/1.1 or later, Upgrade:
  * websocket and Connection: upgrade. mod_http2 turns an RFC 8441 extended
  * CONNECT into such a GET on its secondary connection (c->master). */
-int fastexc_ws_is_upgrade(request_rec *r)
+int fastexc_upgrade_is(request_rec *r)
 {
     const char *upgrade = apr_table_get(r->headers_in, "Upgrade");
     const char *conn = apr_table_get(r->headers_in, "Connection");
@@ -68,8 +71,8 @@ int fastexc_ws_is_upgrade(request_rec *r)
  * read ever blocks (poll with the time left, then non-blocking reads), so
  * a silent client holds the worker at most timeout. Data frames are
  * discarded unread. r may be NULL (fastexc_websocket_close). */
-static void fastexc_ws_await_close(conn_rec *c, request_rec *r,
-                                   apr_interval_time_t timeout)
+static void fastexc_upgrade_await_close(conn_rec *c, request_rec *r,
+                                        apr_interval_time_t timeout)
 {
     apr_pollfd_t pfd;
     apr_bucket_brigade *bb;
@@ -170,16 +173,16 @@ static void fastexc_ws_await_close(conn_rec *c, request_rec *r,
 }
 
 /* Bound the blocking writes on c to limit (or the socket's own timeout if
- * shorter) until fastexc_ws_unbound(): a client that does not read holds
+ * shorter) until fastexc_upgrade_unbound(): a client that does not read holds
  * the worker that long at most, not Timeout. An HTTP/2 stream's
  * connection (c->master) has no socket of its own to touch. */
 typedef struct {
     apr_socket_t *sock;
     apr_interval_time_t saved;
-} fastexc_ws_bound_t;
+} fastexc_upgrade_bound_t;
 
-static void fastexc_ws_bound(conn_rec *c, apr_interval_time_t limit,
-                             fastexc_ws_bound_t *b)
+static void fastexc_upgrade_bound(conn_rec *c, apr_interval_time_t limit,
+                                  fastexc_upgrade_bound_t *b)
 {
     b->sock = c->master ? NULL : ap_get_conn_socket(c);
     if (b->sock && apr_socket_timeout_get(b->sock, &b->saved) == APR_SUCCESS
@@ -191,7 +194,7 @@ static void fastexc_ws_bound(conn_rec *c, apr_interval_time_t limit,
     }
 }
 
-static void fastexc_ws_unbound(const fastexc_ws_bound_t *b)
+static void fastexc_upgrade_unbound(const fastexc_upgrade_bound_t *b)
 {
     if (b->sock) {
         apr_socket_timeout_set(b->sock, b->saved);
@@ -199,39 +202,40 @@ static void fastexc_ws_unbound(const fastexc_ws_bound_t *b)
 }
 
 /* Write a Close frame on the connection and flush it, within limit. */
-apr_status_t fastexc_ws_write_close(conn_rec *c, apr_pool_t *p,
-                                    int code, const char *reason,
-                                    apr_size_t rlen,
-                                    apr_interval_time_t limit)
+apr_status_t fastexc_upgrade_write_close(conn_rec *c, apr_pool_t *p,
+                                         int code, const char *reason,
+                                         apr_size_t rlen,
+                                         apr_interval_time_t limit)
 {
     unsigned char frame[FASTEXC_WS_CLOSE_FRAME_MAX];
     apr_size_t flen = fastexc_ws_close_frame(frame, code, reason, rlen);
     apr_bucket_brigade *bb = apr_brigade_create(p, c->bucket_alloc);
-    fastexc_ws_bound_t bound;
+    fastexc_upgrade_bound_t bound;
     apr_status_t rv;
 
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_heap_create((const char *)frame,
                                                        flen, NULL,
                                                        c->bucket_alloc));
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(c->bucket_alloc));
-    fastexc_ws_bound(c, limit, &bound);
+    fastexc_upgrade_bound(c, limit, &bound);
     rv = ap_pass_brigade(c->output_filters, bb);
-    fastexc_ws_unbound(&bound);
+    fastexc_upgrade_unbound(&bound);
     apr_brigade_cleanup(bb);
     return rv;
 }
 
 /* Send a Close frame on the connection, then wait for the client's. */
-static apr_status_t fastexc_ws_send_close(conn_rec *c, request_rec *r,
-                                          int code, const char *reason,
-                                          apr_size_t rlen,
-                                          apr_interval_time_t timeout)
+static apr_status_t fastexc_upgrade_send_close(conn_rec *c, request_rec *r,
+                                               int code, const char *reason,
+                                               apr_size_t rlen,
+                                               apr_interval_time_t timeout)
 {
-    apr_status_t rv = fastexc_ws_write_close(c, r ? r->pool : c->pool, code,
+    apr_status_t rv = fastexc_upgrade_write_close(c, r ? r->pool : c->pool,
+                                                  code,
                                              reason, rlen, timeout);
 
     if (rv == APR_SUCCESS) {
-        fastexc_ws_await_close(c, r, timeout);
+        fastexc_upgrade_await_close(c, r, timeout);
     }
     return rv;
 }
@@ -239,13 +243,13 @@ static apr_status_t fastexc_ws_send_close(conn_rec *c, request_rec *r,
 /* Answer the opening handshake with 101 and take the connection over, as
  * ap_proxy_tunnel_create() does: from here on, bytes are WebSocket frames
  * on c, and the connection closes after this request. */
-static void fastexc_ws_switch(request_rec *r)
+static void fastexc_upgrade_switch(request_rec *r)
 {
     conn_rec *c = r->connection;
     const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                       &fastexc_module);
     char accept[FASTEXC_WS_ACCEPT_LEN + 1];
-    fastexc_ws_bound_t bound;
+    fastexc_upgrade_bound_t bound;
 
     fastexc_ws_accept(apr_table_get(r->headers_in, "Sec-WebSocket-Key"),
                       accept);
@@ -255,9 +259,9 @@ static void fastexc_ws_switch(request_rec *r)
     apr_table_set(r->headers_out, "Sec-WebSocket-Accept", accept);
     r->status = HTTP_SWITCHING_PROTOCOLS;
     r->status_line = "101 Switching Protocols";
-    fastexc_ws_bound(c, fastexc_ws_timeout(dc), &bound);
+    fastexc_upgrade_bound(c, fastexc_conf_ws_timeout(dc), &bound);
     ap_send_interim_response(r, 1);
-    fastexc_ws_unbound(&bound);
+    fastexc_upgrade_unbound(&bound);
     /* the close handshake has its own timeout */
     ap_remove_input_filter_byhandle(c->input_filters, "reqtimeout");
     c->keepalive = AP_CONN_CLOSE;
@@ -265,8 +269,8 @@ static void fastexc_ws_switch(request_rec *r)
 
 /* The handshake errors RFC 6455 4.2.2 asks for, as HTTP exceptions; 0 if
  * the handshake can be answered. */
-static int fastexc_ws_bad_handshake(request_rec *r, const char **detail,
-                                    int *version_header)
+static int fastexc_upgrade_bad_handshake(request_rec *r, const char **detail,
+                                         int *version_header)
 {
     const char *version = apr_table_get(r->headers_in,
                                         "Sec-WebSocket-Version");
@@ -289,8 +293,8 @@ static int fastexc_ws_bad_handshake(request_rec *r, const char **detail,
 /* Answer a WebSocket upgrade with an exception: 101 and a Close frame
  * (FastExcWebSocketReject close, the default), or an HTTP status and a
  * FastAPI body (http). Returns what the hook returns. */
-static int fastexc_ws_answer(request_rec *r, int code, const char *reason,
-                             apr_size_t rlen)
+static int fastexc_upgrade_answer(request_rec *r, int code, const char *reason,
+                                  apr_size_t rlen)
 {
     const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                       &fastexc_module);
@@ -298,36 +302,36 @@ static int fastexc_ws_answer(request_rec *r, int code, const char *reason,
     int status, version_header;
 
     if ((status = fastexc_conf_reject_http(dc))) {
-        return fastexc_raise_made(r, fastexc_make_text(
+        return fastexc_raise_made(r, fastexc_render_text(
             r, "FastExcWebSocketReject http", status,
             rlen ? apr_pstrmemdup(r->pool, reason, rlen) : NULL,
             HTTP_INTERNAL_SERVER_ERROR), NULL);
     }
-    if ((status = fastexc_ws_bad_handshake(r, &detail, &version_header))) {
+    if ((status = fastexc_upgrade_bad_handshake(r, &detail, &version_header))) {
         apr_table_t *h = NULL;
         if (version_header) {
             h = apr_table_make(r->pool, 1);
             apr_table_setn(h, "Sec-WebSocket-Version", "13");
         }
-        return fastexc_raise_made(r, fastexc_make_text(
+        return fastexc_raise_made(r, fastexc_render_text(
             r, "WebSocket handshake", status, detail,
             HTTP_INTERNAL_SERVER_ERROR), h);
     }
-    fastexc_ws_switch(r);
+    fastexc_upgrade_switch(r);
     r->output_filters = r->proto_output_filters = r->connection->output_filters;
     r->input_filters = r->proto_input_filters = r->connection->input_filters;
     fastexc_account_ws(r, code, reason, rlen, NULL);
-    fastexc_ws_send_close(r->connection, r, code, reason, rlen,
-                          fastexc_ws_timeout(dc));
+    fastexc_upgrade_send_close(r->connection, r, code, reason, rlen,
+                          fastexc_conf_ws_timeout(dc));
     return DONE;
 }
 
 /* Run-time close codes and reasons (API, notes): a bad code is refused;
  * a reason is made valid UTF-8 and cut to 123 bytes at a character. */
-static const char *fastexc_ws_runtime_reason(request_rec *r,
-                                             const char *caller,
-                                             const char *reason,
-                                             apr_size_t *rlen)
+static const char *fastexc_upgrade_runtime_reason(request_rec *r,
+                                                  const char *caller,
+                                                  const char *reason,
+                                                  apr_size_t *rlen)
 {
     apr_size_t len;
     int repaired = 0;
@@ -367,21 +371,22 @@ int fastexc_raise_websocket(request_rec *r, int code,
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0019)
                       "fastexc_raise_websocket: close code %d refused (%s): "
                       "answering 500", code, err);
-        return fastexc_raise_made(r, fastexc_make_text(
+        return fastexc_raise_made(r, fastexc_render_text(
             r, "fastexc_raise_websocket", HTTP_INTERNAL_SERVER_ERROR, NULL,
             HTTP_INTERNAL_SERVER_ERROR), NULL);
     }
-    reason = fastexc_ws_runtime_reason(r, "fastexc_raise_websocket", reason,
+    reason = fastexc_upgrade_runtime_reason(r, "fastexc_raise_websocket",
+                                            reason,
                                        &rlen);
-    if (r->main || !fastexc_ws_is_upgrade(r)) {
+    if (r->main || !fastexc_upgrade_is(r)) {
         /* Not a handshake (or a subrequest, which never sends): the HTTP
          * rejection uvicorn would give. */
-        return fastexc_raise_made(r, fastexc_make_text(
+        return fastexc_raise_made(r, fastexc_render_text(
             r, "fastexc_raise_websocket", HTTP_FORBIDDEN,
             rlen ? apr_pstrmemdup(r->pool, reason, rlen) : NULL,
             HTTP_INTERNAL_SERVER_ERROR), NULL);
     }
-    return fastexc_ws_answer(r, code, reason, rlen);
+    return fastexc_upgrade_answer(r, code, reason, rlen);
 }
 
 apr_status_t fastexc_websocket_close(conn_rec *c, int code,
@@ -415,57 +420,57 @@ apr_status_t fastexc_websocket_close(conn_rec *c, int code,
     }
     dc = ap_get_module_config(c->base_server->lookup_defaults,
                               &fastexc_module);
-    fastexc_count_ws(code);
+    fastexc_account_count_ws(code);
     ap_log_cerror(APLOG_MARK, fastexc_conf_log_level(dc), 0, c, FXLOGNO(0016)
                   "WebSocket closed with %d, reason \"%s\"", code,
                   apr_pstrmemdup(c->pool, reason, rlen));
     c->keepalive = AP_CONN_CLOSE;
-    return fastexc_ws_send_close(c, NULL, code, reason, rlen,
-                                 fastexc_ws_timeout(dc));
+    return fastexc_upgrade_send_close(c, NULL, code, reason, rlen,
+                                 fastexc_conf_ws_timeout(dc));
 }
 
 /* Runs REALLY_FIRST, before mod_proxy's handler (FIRST): a matching upgrade
  * is answered here and no backend connection is ever opened. */
-int fastexc_ws_handler(request_rec *r)
+int fastexc_upgrade_handler(request_rec *r)
 {
     const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                       &fastexc_module);
     const fastexc_ws_exc_t *exc;
 
     /* every request passes here: the cheapest test first */
-    if (!dc->rules.ws.list || r->main || !fastexc_ws_is_upgrade(r)
-        || !(exc = fastexc_first_match(r, dc->rules.ws.list,
+    if (!dc->rules.ws.list || r->main || !fastexc_upgrade_is(r)
+        || !(exc = fastexc_raise_match(r, dc->rules.ws.list,
                                        "FastExcWebSocket"))) {
         return DECLINED;
     }
-    return fastexc_ws_answer(r, exc->code, exc->reason, exc->reason_len);
+    return fastexc_upgrade_answer(r, exc->code, exc->reason, exc->reason_len);
 }
 
 /* r's scope if r is an upgrade that may be answered with a Close (not a
  * subrequest, not FastExcWebSocketReject http, a valid handshake), or
  * NULL. */
-static const fastexc_dir_conf *fastexc_ws_closable(request_rec *r)
+static const fastexc_dir_conf *fastexc_upgrade_closable(request_rec *r)
 {
     const fastexc_dir_conf *dc;
     const char *detail;
     int version_header;
 
-    if (r->main || !fastexc_ws_is_upgrade(r)) {
+    if (r->main || !fastexc_upgrade_is(r)) {
         return NULL;
     }
     dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
     if (fastexc_conf_reject_http(dc)
-        || fastexc_ws_bad_handshake(r, &detail, &version_header)) {
+        || fastexc_upgrade_bad_handshake(r, &detail, &version_header)) {
         return NULL;
     }
     return dc;
 }
 
 /* FastExcWebSocketBackendError's Close for a proxied upgrade, or NULL. */
-static fastexc_ws_ctx *fastexc_ws_backend_close(request_rec *r,
+static fastexc_upgrade_ctx *fastexc_upgrade_backend_close(request_rec *r,
                                                 const fastexc_dir_conf *dc)
 {
-    fastexc_ws_ctx *ctx;
+    fastexc_upgrade_ctx *ctx;
 
     if (!dc->ws.backend.exc || r->proxyreq != PROXYREQ_REVERSE) {
         return NULL;
@@ -480,11 +485,11 @@ static fastexc_ws_ctx *fastexc_ws_backend_close(request_rec *r,
 /* The close this upgrade gets instead of its error response, or NULL: a
  * close code left in the notes (mod_lua...), or FastExcWebSocketBackendError
  * for a proxied upgrade that failed (the statuses mod_proxy answers). */
-static fastexc_ws_ctx *fastexc_ws_error_close(request_rec *r)
+static fastexc_upgrade_ctx *fastexc_upgrade_error_close(request_rec *r)
 {
-    const fastexc_dir_conf *dc = fastexc_ws_closable(r);
+    const fastexc_dir_conf *dc = fastexc_upgrade_closable(r);
     const char *note;
-    fastexc_ws_ctx *ctx;
+    fastexc_upgrade_ctx *ctx;
 
     if (!dc) {
         return NULL;
@@ -499,7 +504,7 @@ static fastexc_ws_ctx *fastexc_ws_error_close(request_rec *r)
                           "refused (%s)", note, err);
             return NULL;
         }
-        ctx->reason = fastexc_ws_runtime_reason(
+        ctx->reason = fastexc_upgrade_runtime_reason(
             r, "note " FASTEXC_NOTE_WS_REASON,
             apr_table_get(r->notes, FASTEXC_NOTE_WS_REASON),
             &ctx->reason_len);
@@ -509,7 +514,7 @@ static fastexc_ws_ctx *fastexc_ws_error_close(request_rec *r)
         || r->status == HTTP_BAD_GATEWAY
         || r->status == HTTP_SERVICE_UNAVAILABLE
         || r->status == HTTP_GATEWAY_TIME_OUT) {
-        return fastexc_ws_backend_close(r, dc);
+        return fastexc_upgrade_backend_close(r, dc);
     }
     return NULL;
 }
@@ -517,9 +522,10 @@ static fastexc_ws_ctx *fastexc_ws_error_close(request_rec *r)
 /* Sends 101 and a Close instead of the response passing through (an error
  * response, or a backend's non-101 answer to a proxied upgrade), then
  * swallows that response: nothing of it reaches the client. */
-static apr_status_t fastexc_ws_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+static apr_status_t fastexc_upgrade_filter(ap_filter_t *f,
+                                           apr_bucket_brigade *bb)
 {
-    fastexc_ws_ctx *ctx = f->ctx;
+    fastexc_upgrade_ctx *ctx = f->ctx;
     request_rec *r = f->r;
     apr_bucket *e;
     int eos = 0;
@@ -536,9 +542,9 @@ static apr_status_t fastexc_ws_filter(ap_filter_t *f, apr_bucket_brigade *bb)
         fastexc_account_ws(r, ctx->code, ctx->reason, ctx->reason_len,
                            apr_psprintf(r->pool, "instead of HTTP %d",
                                         r->status));
-        fastexc_ws_switch(r);
-        fastexc_ws_send_close(r->connection, r, ctx->code, ctx->reason,
-                              ctx->reason_len, fastexc_ws_timeout(dc));
+        fastexc_upgrade_switch(r);
+        fastexc_upgrade_send_close(r->connection, r, ctx->code, ctx->reason,
+                              ctx->reason_len, fastexc_conf_ws_timeout(dc));
     }
     for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
          e = APR_BUCKET_NEXT(e)) {
@@ -559,38 +565,38 @@ static apr_status_t fastexc_ws_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 
 /* A proxied upgrade in a FastExcWebSocketBackendError scope: watch for a
  * non-101 answer from the backend. */
-void fastexc_insert_filter(request_rec *r)
+void fastexc_upgrade_insert_filter(request_rec *r)
 {
     const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                       &fastexc_module);
-    fastexc_ws_ctx *ctx;
+    fastexc_upgrade_ctx *ctx;
 
     /* the cheapest test first: every request passes here */
     if (dc->ws.backend.exc && r->proxyreq == PROXYREQ_REVERSE
-        && (dc = fastexc_ws_closable(r))
-        && (ctx = fastexc_ws_backend_close(r, dc))) {
-        ap_add_output_filter_handle(fastexc_ws_filter_handle, ctx, r,
+        && (dc = fastexc_upgrade_closable(r))
+        && (ctx = fastexc_upgrade_backend_close(r, dc))) {
+        ap_add_output_filter_handle(fastexc_upgrade_filter_handle, ctx, r,
                                     r->connection);
     }
 }
 
 /* insert_error_filter runs inside ap_send_error_response(), after the
  * output chain was reset to the protocol filters. */
-int fastexc_ws_insert_error_close(request_rec *r)
+int fastexc_upgrade_insert_error_close(request_rec *r)
 {
-    fastexc_ws_ctx *ws = fastexc_ws_error_close(r);
+    fastexc_upgrade_ctx *ws = fastexc_upgrade_error_close(r);
 
     if (!ws) {
         return 0;
     }
     /* the error path drops request filters: (re)add ours */
-    ap_add_output_filter_handle(fastexc_ws_filter_handle, ws, r,
+    ap_add_output_filter_handle(fastexc_upgrade_filter_handle, ws, r,
                                 r->connection);
     return 1;
 }
 
 void fastexc_upgrade_filters(void)
 {
-    fastexc_ws_filter_handle = ap_register_output_filter(
-        FASTEXC_WS_FILTER, fastexc_ws_filter, NULL, AP_FTYPE_CONTENT_SET);
+    fastexc_upgrade_filter_handle = ap_register_output_filter(
+        FASTEXC_WS_FILTER, fastexc_upgrade_filter, NULL, AP_FTYPE_CONTENT_SET);
 }
