@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Every field of the per-directory configuration has its "unset" value in
-fastexc_create_dir_conf() and its merge rule in fastexc_merge_dir_conf():
+fastexc_conf_create() and its merge rule in fastexc_conf_merge():
 a field added to fastexc_dir_conf without both fails `make lint`.
 
 Fields are read from the struct in glue/mod_fastexc_config.h, nested structs
@@ -45,17 +45,17 @@ def function_body(source, name):
 
 
 def main():
-    create = function_body(SOURCE, "fastexc_create_dir_conf")
-    merge = function_body(SOURCE, "fastexc_merge_dir_conf")
+    create = function_body(SOURCE, "fastexc_conf_create")
+    merge = function_body(SOURCE, "fastexc_conf_merge")
     bad = []
     names = fields(HEADER)
     for f in names:
         pat = re.escape(f)
         if not re.search(r"dc->%s\b" % pat, create):
-            bad.append("%s has no unset value in fastexc_create_dir_conf()" % f)
+            bad.append("%s has no unset value in fastexc_conf_create()" % f)
         if not (re.search(r"dc->%s\b" % pat, merge)
                 or re.search(r"FASTEXC_MERGE\w*\(%s\b" % pat, merge)):
-            bad.append("%s has no merge rule in fastexc_merge_dir_conf()" % f)
+            bad.append("%s has no merge rule in fastexc_conf_merge()" % f)
     if bad:
         for b in bad:
             print("check-config: " + b, file=sys.stderr)
