@@ -11,13 +11,14 @@
  * This file is the module: its record, its hooks and why each runs when it
  * does, and the hand-offs to the glue files, one concern each (glue/):
  *
- *   mod_fastexc_config   directives, create/merge, defaults applied
- *   mod_fastexc_render   an exception rendered for one request
- *   mod_fastexc_raise    the C API and configured raises (fixups, handler)
- *   mod_fastexc_error    httpd's error path and its body filter
- *   mod_fastexc_upgrade  WebSocket answers: 101, Close, the close wait
- *   mod_fastexc_tunnel   proxied tunnels watched, closed when they end
- *   mod_fastexc_account  log line, notes, counters, mod_status
+ *   mod_fastexc_config      per-directory config, merge, defaults
+ *   mod_fastexc_directives  directive handlers, the command table
+ *   mod_fastexc_render      an exception rendered for one request
+ *   mod_fastexc_raise       the C API and configured raises (fixups)
+ *   mod_fastexc_error       httpd's error path and its body filter
+ *   mod_fastexc_upgrade     WebSocket answers: 101, Close, the close wait
+ *   mod_fastexc_tunnel      proxied tunnels watched, closed when they end
+ *   mod_fastexc_account     log line, notes, counters, mod_status
  *
  * Pure logic (JSON, phrases, validation, frames) is in src/, with no httpd
  * header, tested by Check without httpd.
@@ -37,6 +38,7 @@
 #include "mod_fastexc.h"
 #include "mod_fastexc_account.h"
 #include "mod_fastexc_config.h"
+#include "mod_fastexc_directives.h"
 #include "mod_fastexc_error.h"
 #include "mod_fastexc_raise.h"
 #include "mod_fastexc_render.h"
@@ -107,6 +109,6 @@ AP_DECLARE_MODULE(fastexc) = {
     fastexc_conf_merge,
     NULL,
     NULL,
-    fastexc_conf_cmds,
+    fastexc_cmds,
     fastexc_register_hooks
 };

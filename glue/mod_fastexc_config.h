@@ -113,8 +113,6 @@ typedef struct {
     } log;
 } fastexc_dir_conf;
 
-extern const command_rec fastexc_conf_cmds[];
-
 void *fastexc_conf_create(apr_pool_t *p, char *dir);
 void *fastexc_conf_merge(apr_pool_t *p, void *basev, void *addv);
 

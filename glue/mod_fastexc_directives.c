@@ -1,0 +1,634 @@
+/*
+ * mod_fastexc_directives.c - The directives: each one's handler, parsing
+ * and checking its arguments once, at startup, with errors that name the
+ * directive, and the command table. The reference is README.md.
+ */
+
+#include "apr_hash.h"
+#include "apr_lib.h"
+#include "apr_atomic.h"
+#include "apr_poll.h"
+#include "apr_shm.h"
+#include "apr_strings.h"
+
+#include "ap_config.h"
+#include "ap_expr.h"
+#include "ap_mpm.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "mod_core.h"
+#include "mod_proxy.h"
+#include "mod_status.h"
+#include "mpm_common.h"
+#include "httpd.h"
+#include "scoreboard.h"
+#include "util_filter.h"
+
+#include "fastexc_core.h"
+#include "fastexc_ws.h"
+#include "mod_fastexc.h"
+#include "mod_fastexc_private.h"
+#include "mod_fastexc_config.h"
+#include "mod_fastexc_directives.h"
+
+
+/* The ends FastExcWebSocketTunnelClose names, per FASTEXC_TUNNEL_*. */
+static const char *const fastexc_cmd_tunnel_ends[FASTEXC_TUNNEL_EVENTS]
+    = { "backend", "timeout", "restart" };
+
+/* The "file:line" of the directive being read. */
+static const char *fastexc_cmd_where(cmd_parms *cmd)
+{
+    return apr_psprintf(cmd->pool, "%s:%d", cmd->directive->filename,
+                        cmd->directive->line_num);
+}
+
+/* Read an "expr=<condition>" argument into rule. */
+static const char *fastexc_cmd_parse_cond(cmd_parms *cmd, const char *arg,
+                                      fastexc_rule_t *rule)
+{
+    const char *err = NULL;
+
+    if (rule->cond) {
+        return apr_psprintf(cmd->pool, "%s: expr= given twice",
+                            cmd->cmd->name);
+    }
+    rule->cond = ap_expr_parse_cmd(cmd, apr_pstrdup(cmd->pool, arg + 5),
+                                   AP_EXPR_FLAG_DONT_VARY, &err, NULL);
+    if (err) {
+        return apr_psprintf(cmd->pool, "%s: cannot parse %s: %s",
+                            cmd->cmd->name, arg, err);
+    }
+    return NULL;
+}
+
+/* Compile a template (detail or header value) into parts. */
+static const char *fastexc_cmd_template(cmd_parms *cmd, const char *text,
+                                            apr_array_header_t **parts)
+{
+    apr_array_header_t *segs;
+    const fastexc_segment_t *seg;
+    const char *err = fastexc_template_split(cmd->pool, text, &segs);
+    int i;
+
+    if (err) {
+        return err;
+    }
+    *parts = apr_array_make(cmd->pool, segs->nelts, sizeof(fastexc_part_t));
+    seg = (const fastexc_segment_t *)segs->elts;
+    for (i = 0; i < segs->nelts; i++) {
+        fastexc_part_t *part = apr_array_push(*parts);
+        part->text = seg[i].text;
+        part->expr = NULL;
+        if (seg[i].is_expr) {
+            part->expr = ap_expr_parse_cmd(cmd, seg[i].text,
+                                           AP_EXPR_FLAG_STRING_RESULT, &err,
+                                           NULL);
+            if (err) {
+                return apr_psprintf(cmd->pool, "cannot parse %s: %s",
+                                    seg[i].text, err);
+            }
+        }
+    }
+    return NULL;
+}
+
+static const char *fastexc_cmd_text_body(cmd_parms *cmd, fastexc_exc_t *exc,
+                                     const char *text)
+{
+    int repaired = 0;
+
+    exc->body = fastexc_body_text(cmd->pool, text, strlen(text),
+                                  &exc->body_len, &repaired);
+    return repaired ? "the detail is not valid UTF-8" : NULL;
+}
+
+static const char *fastexc_cmd_set_detail(cmd_parms *cmd, fastexc_exc_t *exc,
+                                      const char *arg)
+{
+    const char *payload, *err = NULL;
+    json_t *v;
+
+    switch (fastexc_detail_classify(arg, &payload)) {
+    case FASTEXC_DETAIL_DEFAULT:
+        if (!fastexc_phrase(exc->status)) {
+            return apr_psprintf(cmd->pool, "status %d has no standard reason "
+                                "phrase: give a detail", exc->status);
+        }
+        return fastexc_cmd_text_body(cmd, exc, fastexc_phrase(exc->status));
+    case FASTEXC_DETAIL_TEXT:
+        return fastexc_cmd_text_body(cmd, exc, payload);
+    case FASTEXC_DETAIL_JSON:
+        v = fastexc_json_parse(cmd->pool, payload, &err);
+        if (!v) {
+            return apr_psprintf(cmd->pool, "json: detail: %s", err);
+        }
+        exc->body = fastexc_body_json(cmd->pool, v, &exc->body_len);
+        json_decref(v);
+        return exc->body ? NULL : "json: detail: cannot be rendered";
+    case FASTEXC_DETAIL_TEMPLATE:
+        /* rendered per request: only its text is checked now */
+        if (!fastexc_utf8_valid(payload, strlen(payload))) {
+            return "the detail is not valid UTF-8";
+        }
+        return fastexc_cmd_template(cmd, payload, &exc->parts);
+    }
+    return NULL;
+}
+
+/* Parse "<status> [<detail>] ["Name: value" ...] [expr=...]". */
+static const char *fastexc_cmd_parse_exc(cmd_parms *cmd, int argc,
+                                     char *const argv[], int allow_expr,
+                                     fastexc_exc_t **out)
+{
+    const char *name = cmd->cmd->name;
+    const char *detail = "-", *err;
+    fastexc_exc_t *exc;
+    int i = 1;
+
+    if ((err = ap_check_cmd_context(cmd, NOT_IN_LIMIT))) {
+        return err;
+    }
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s: needs a status", name);
+    }
+    exc = apr_pcalloc(cmd->pool, sizeof(*exc));
+    if (fastexc_status_parse(argv[0], &exc->status) != 0) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is not a status (three "
+                            "digits)", name, argv[0]);
+    }
+    if ((err = fastexc_status_check(exc->status))) {
+        return apr_psprintf(cmd->pool, "%s: status %d: %s", name,
+                            exc->status, err);
+    }
+    exc->rule.where = fastexc_cmd_where(cmd);
+    exc->headers = apr_array_make(cmd->pool, 2, sizeof(fastexc_header_t));
+    if (argc > 1 && strncmp(argv[1], "expr=", 5) != 0) {
+        const char *hname, *hvalue;
+        detail = argv[i++];
+        fastexc_detail_kind_e kind = fastexc_detail_classify(detail, &hvalue);
+        if ((kind == FASTEXC_DETAIL_TEXT || kind == FASTEXC_DETAIL_TEMPLATE)
+            && strncmp(detail, "text:", 5) != 0
+            && !fastexc_header_parse(cmd->temp_pool, detail, &hname,
+                                     &hvalue)) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, cmd->server,
+                         FXLOGNO(0012) "%s at %s: the detail \"%s\" looks "
+                         "like a header; write - before it to send it as a "
+                         "header with the default detail, or text:... to "
+                         "silence this", name, exc->rule.where, detail);
+        }
+    }
+    for (; i < argc; i++) {
+        fastexc_header_t *h;
+        if (strncmp(argv[i], "expr=", 5) == 0) {
+            if (!allow_expr) {
+                return apr_psprintf(cmd->pool, "%s: expr= is not an option "
+                                    "of this directive", name);
+            }
+            if ((err = fastexc_cmd_parse_cond(cmd, argv[i], &exc->rule))) {
+                return err;
+            }
+            continue;
+        }
+        h = apr_array_push(exc->headers);
+        memset(h, 0, sizeof(*h));
+        if ((err = fastexc_header_parse(cmd->pool, argv[i], &h->name,
+                                        &h->value))) {
+            return apr_psprintf(cmd->pool, "%s: %s", name, err);
+        }
+        if (fastexc_has_template(h->value)) {
+            if ((err = fastexc_cmd_template(cmd, h->value, &h->parts))) {
+                return apr_psprintf(cmd->pool, "%s: header %s: %s", name,
+                                    h->name, err);
+            }
+            h->value = NULL;
+        }
+    }
+    if ((err = fastexc_cmd_set_detail(cmd, exc, apr_pstrdup(cmd->pool, detail)))) {
+        return apr_psprintf(cmd->pool, "%s: %s", name, err);
+    }
+    *out = exc;
+    return NULL;
+}
+
+/* argv[0] is word ("On", "Off") standing alone: 1, with *err set if other
+ * arguments follow it (lead, if any, is what came before it). */
+static int fastexc_cmd_word(cmd_parms *cmd, int argc, char *const argv[],
+                        const char *word, const char *lead, const char **err)
+{
+    *err = NULL;
+    if (argc < 1 || strcasecmp(argv[0], word) != 0) {
+        return 0;
+    }
+    if (argc > 1) {
+        *err = apr_psprintf(cmd->pool, "%s: %s%s%s takes no other argument",
+                            cmd->cmd->name, lead ? lead : "", lead ? " " : "",
+                            word);
+    }
+    return 1;
+}
+
+/* FastExc On|Off: alone (httpd's FLAG would ignore words after it). */
+static const char *fastexc_cmd_enable(cmd_parms *cmd, void *cfg, int argc,
+                                      char *const argv[])
+{
+    fastexc_dir_conf *dc = cfg;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+
+    if (err) {
+        return err;
+    }
+    if (argc != 1
+        || (strcasecmp(argv[0], "on") && strcasecmp(argv[0], "off"))) {
+        return "FastExc must be On or Off";
+    }
+    dc->http.enabled = strcasecmp(argv[0], "on") == 0;
+    return NULL;
+}
+
+static const char *fastexc_cmd_detail(cmd_parms *cmd, void *cfg, int argc,
+                                      char *const argv[])
+{
+    fastexc_dir_conf *dc = cfg;
+    fastexc_exc_t *exc, *prev;
+    const char *err;
+
+    if ((err = fastexc_cmd_parse_exc(cmd, argc, argv, 0, &exc))) {
+        return err;
+    }
+    if (!dc->http.details) {
+        dc->http.details = apr_hash_make(cmd->pool);
+    }
+    prev = apr_hash_get(dc->http.details, &exc->status, sizeof(exc->status));
+    if (prev) {
+        return apr_psprintf(cmd->pool, "FastExcDetail: status %d is already "
+                            "given in this scope, at %s", exc->status,
+                            prev->rule.where);
+    }
+    apr_hash_set(dc->http.details, &exc->status, sizeof(exc->status), exc);
+    return NULL;
+}
+
+/* Parse "<code> [<reason>] [expr=...]". */
+static const char *fastexc_cmd_parse_ws(cmd_parms *cmd, int argc,
+                                    char *const argv[], int allow_expr,
+                                    fastexc_ws_exc_t **out)
+{
+    const char *name = cmd->cmd->name;
+    fastexc_ws_exc_t *exc;
+    const char *err, *c;
+    int i = 1;
+
+    if ((err = ap_check_cmd_context(cmd, NOT_IN_LIMIT))) {
+        return err;
+    }
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s: needs a close code", name);
+    }
+    for (c = argv[0]; apr_isdigit(*c); c++)
+        ;
+    if (*c || c == argv[0] || c - argv[0] > 4) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is not a close code", name,
+                            argv[0]);
+    }
+    exc = apr_pcalloc(cmd->pool, sizeof(*exc));
+    exc->code = atoi(argv[0]);
+    if ((err = fastexc_ws_code_check(exc->code))) {
+        return apr_psprintf(cmd->pool, "%s: close code %d: %s", name,
+                            exc->code, err);
+    }
+    exc->rule.where = fastexc_cmd_where(cmd);
+    exc->reason = "";
+    if (argc > 1 && strncmp(argv[1], "expr=", 5) != 0) {
+        exc->reason = apr_pstrdup(cmd->pool, argv[i++]);
+    }
+    exc->reason_len = strlen(exc->reason);
+    if (!fastexc_utf8_valid(exc->reason, exc->reason_len)) {
+        return apr_psprintf(cmd->pool, "%s: the reason is not valid UTF-8",
+                            name);
+    }
+    if (exc->reason_len > FASTEXC_WS_REASON_MAX) {
+        return apr_psprintf(cmd->pool, "%s: the reason is %" APR_SIZE_T_FMT
+                            " bytes; a close reason is at most %d", name,
+                            exc->reason_len, FASTEXC_WS_REASON_MAX);
+    }
+    for (; i < argc; i++) {
+        if (!allow_expr || strncmp(argv[i], "expr=", 5) != 0) {
+            return apr_psprintf(cmd->pool, "%s: \"%s\" is not an option "
+                                "of this directive", name, argv[i]);
+        }
+        if ((err = fastexc_cmd_parse_cond(cmd, argv[i], &exc->rule))) {
+            return err;
+        }
+    }
+    *out = exc;
+    return NULL;
+}
+
+/* The two kinds of rule, told apart by cmd->info: FastExcRaise and
+ * FastExcWebSocket differ only in what one rule is. */
+typedef struct {
+    apr_size_t offset;          /* of the scope's fastexc_rules_t */
+    const char *(*parse)(cmd_parms *cmd, int argc, char *const argv[],
+                         void **rule);
+} fastexc_cmd_rule_kind_t;
+
+static const char *fastexc_cmd_parse_raise(cmd_parms *cmd, int argc,
+                                       char *const argv[], void **rule)
+{
+    return fastexc_cmd_parse_exc(cmd, argc, argv, 1, (fastexc_exc_t **)rule);
+}
+
+static const char *fastexc_cmd_parse_ws_rule(cmd_parms *cmd, int argc,
+                                         char *const argv[], void **rule)
+{
+    return fastexc_cmd_parse_ws(cmd, argc, argv, 1, (fastexc_ws_exc_t **)rule);
+}
+
+static const fastexc_cmd_rule_kind_t fastexc_cmd_raise_kind = {
+    APR_OFFSETOF(fastexc_dir_conf, rules.raise), fastexc_cmd_parse_raise };
+static const fastexc_cmd_rule_kind_t fastexc_cmd_ws_kind = {
+    APR_OFFSETOF(fastexc_dir_conf, rules.ws), fastexc_cmd_parse_ws_rule };
+
+/* FastExcRaise, FastExcWebSocket: a rule appended to the scope's own, or
+ * "Off" alone, which cuts the inherited ones. */
+static const char *fastexc_cmd_rule(cmd_parms *cmd, void *cfg, int argc,
+                                    char *const argv[])
+{
+    const fastexc_cmd_rule_kind_t *kind = cmd->info;
+    fastexc_rules_t *rules = (fastexc_rules_t *)((char *)cfg + kind->offset);
+    void *rule;
+    const char *err;
+
+    if (fastexc_cmd_word(cmd, argc, argv, "Off", NULL, &err)) {
+        if (!err) {
+            rules->inherit = 0;
+        }
+        return err;
+    }
+    if ((err = kind->parse(cmd, argc, argv, &rule))) {
+        return err;
+    }
+    if (!rules->list) {
+        rules->list = apr_array_make(cmd->pool, 2, sizeof(void *));
+    }
+    APR_ARRAY_PUSH(rules->list, void *) = rule;
+    return NULL;
+}
+
+/* "<code> [<reason>]" or "Off" into a close slot (lead: what came
+ * before, for messages). */
+static const char *fastexc_cmd_parse_slot(cmd_parms *cmd, int argc,
+                                      char *const argv[], const char *lead,
+                                      fastexc_close_slot_t *slot)
+{
+    const char *err;
+
+    if (fastexc_cmd_word(cmd, argc, argv, "Off", lead, &err)) {
+        if (!err) {
+            slot->set = 0;
+            slot->exc = NULL;
+        }
+        return err;
+    }
+    slot->set = 1;
+    return fastexc_cmd_parse_ws(cmd, argc, argv, 0, &slot->exc);
+}
+
+static const char *fastexc_cmd_ws_backend(cmd_parms *cmd, void *cfg,
+                                          int argc, char *const argv[])
+{
+    fastexc_dir_conf *dc = cfg;
+
+    return fastexc_cmd_parse_slot(cmd, argc, argv, NULL, &dc->ws.backend);
+}
+
+static const char *fastexc_cmd_ws_reject(cmd_parms *cmd, void *cfg,
+                                         const char *mode, const char *arg)
+{
+    fastexc_dir_conf *dc = cfg;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+
+    if (err) {
+        return err;
+    }
+    if (strcasecmp(mode, "close") == 0 && !arg) {
+        dc->ws.reject.how = FASTEXC_WS_REJECT_CLOSE;
+        dc->ws.reject.status = 0;
+        return NULL;
+    }
+    if (strcasecmp(mode, "http") != 0) {
+        return apr_psprintf(cmd->pool, "FastExcWebSocketReject: \"%s%s%s\" "
+                            "is not close or http [<status>]", mode,
+                            arg ? " " : "", arg ? arg : "");
+    }
+    dc->ws.reject.how = FASTEXC_WS_REJECT_HTTP;
+    dc->ws.reject.status = HTTP_FORBIDDEN;
+    if (arg) {
+        if (fastexc_status_parse(arg, &dc->ws.reject.status) != 0
+            || dc->ws.reject.status < 400 || dc->ws.reject.status > 599) {
+            return apr_psprintf(cmd->pool, "FastExcWebSocketReject: http "
+                                "takes an error status (400-599), not "
+                                "\"%s\"", arg);
+        }
+        if (!fastexc_phrase(dc->ws.reject.status)) {
+            return apr_psprintf(cmd->pool, "FastExcWebSocketReject: status "
+                                "%d has no standard reason phrase",
+                                dc->ws.reject.status);
+        }
+    }
+    return NULL;
+}
+
+static const char *fastexc_cmd_ws_timeout(cmd_parms *cmd, void *cfg,
+                                          const char *arg)
+{
+    fastexc_dir_conf *dc = cfg;
+    apr_interval_time_t t;
+    const char *unit = arg;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+
+    if (err) {
+        return err;
+    }
+
+    while (apr_isdigit(*unit)) {
+        unit++;
+    }
+    /* ap_timeout_parameter_parse() reads "soon" as 0 seconds: check the
+     * form first */
+    if (unit == arg || (*unit && strcmp(unit, "s") && strcmp(unit, "ms")
+                        && strcmp(unit, "mi") && strcmp(unit, "h"))
+        || ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS || t < 0) {
+        return apr_psprintf(cmd->pool, "FastExcWebSocketCloseTimeout: \"%s\" "
+                            "is not a time (\"5\", \"1500ms\")", arg);
+    }
+    if (t > apr_time_from_sec(300)) {
+        return "FastExcWebSocketCloseTimeout: at most 300 seconds: a worker "
+               "waits that long for a silent client";
+    }
+    dc->ws.close_timeout = t;
+    return NULL;
+}
+
+static const char *fastexc_cmd_ws_tunnel(cmd_parms *cmd, void *cfg,
+                                         int argc, char *const argv[])
+{
+    fastexc_dir_conf *dc = cfg;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+    int event;
+
+    if (err) {
+        return err;
+    }
+    if (fastexc_cmd_word(cmd, argc, argv, "On", NULL, &err)
+        || fastexc_cmd_word(cmd, argc, argv, "Off", NULL, &err)) {
+        if (!err) {
+            dc->tunnel.on = strcasecmp(argv[0], "on") == 0;
+        }
+        return err;
+    }
+    for (event = 0; event < FASTEXC_TUNNEL_EVENTS; event++) {
+        if (argc > 0
+            && strcasecmp(argv[0], fastexc_cmd_tunnel_ends[event]) == 0) {
+            break;
+        }
+    }
+    if (argc < 2 || event == FASTEXC_TUNNEL_EVENTS) {
+        return apr_psprintf(cmd->pool, "FastExcWebSocketTunnelClose: \"%s\" "
+                            "is not On, Off, or an end (backend, timeout, "
+                            "restart) followed by a close code [reason] or "
+                            "Off", argc ? argv[0] : "");
+    }
+    if ((err = fastexc_cmd_parse_slot(cmd, argc - 1, argv + 1,
+                                  fastexc_cmd_tunnel_ends[event],
+                                  &dc->tunnel.close[event]))) {
+        return err;
+    }
+    /* naming an end turns the scope on, unless it says Off itself */
+    if (dc->tunnel.on == FASTEXC_UNSET) {
+        dc->tunnel.on = 1;
+    }
+    return NULL;
+}
+
+static const char *fastexc_cmd_format(cmd_parms *cmd, void *cfg,
+                                      const char *arg)
+{
+    fastexc_dir_conf *dc = cfg;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+
+    if (err) {
+        return err;
+    }
+    if (strcasecmp(arg, "fastapi") == 0) {
+        dc->http.format = FASTEXC_FORMAT_FASTAPI;
+    }
+    else if (strcasecmp(arg, "problem") == 0) {
+        dc->http.format = FASTEXC_FORMAT_PROBLEM;
+    }
+    else {
+        return apr_psprintf(cmd->pool, "FastExcFormat: \"%s\" is not fastapi "
+                            "or problem", arg);
+    }
+    return NULL;
+}
+
+static const char *fastexc_cmd_problem_type(cmd_parms *cmd, void *cfg,
+                                            const char *arg)
+{
+    fastexc_dir_conf *dc = cfg;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+    const char *c;
+
+    if (err) {
+        return err;
+    }
+    /* RFC 9457 3.1.1: a URI reference; an absolute URI is what clients can
+     * rely on */
+    for (c = arg; *c && *c != ':' && *c != '/'; c++)
+        ;
+    if (!*arg || *c != ':' || c == arg
+        || !fastexc_utf8_valid(arg, strlen(arg))
+        || strpbrk(arg, " \t\"<>\\^`{|}") || !fastexc_header_value_ok(arg)) {
+        return apr_psprintf(cmd->pool, "FastExcProblemType: \"%s\" is not an "
+                            "absolute URI (https://example.com/probs/out-of-"
+                            "credit, about:blank)", arg);
+    }
+    dc->http.problem_type = apr_pstrdup(cmd->pool, arg);
+    return NULL;
+}
+
+static const char *fastexc_cmd_log_level(cmd_parms *cmd, void *cfg,
+                                         const char *arg)
+{
+    static const char *const names[] = { "emerg", "alert", "crit", "error",
+                                         "warn", "notice", "info", "debug",
+                                         NULL };
+    fastexc_dir_conf *dc = cfg;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+    int i;
+
+    if (err) {
+        return err;
+    }
+    for (i = 0; names[i]; i++) {
+        if (strcasecmp(arg, names[i]) == 0) {
+            dc->log.level = APLOG_EMERG + i;
+            return NULL;
+        }
+    }
+    return apr_psprintf(cmd->pool, "FastExcLogLevel: \"%s\" is not a level "
+                        "(emerg, alert, crit, error, warn, notice, info, "
+                        "debug)", arg);
+}
+
+/* ---- command table -------------------------------------------------- */
+
+const command_rec fastexc_cmds[] = {
+    AP_INIT_TAKE_ARGV("FastExc", fastexc_cmd_enable, NULL,
+                      RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                      "On to render error responses in this scope as "
+                      "FastAPI JSON"),
+    AP_INIT_TAKE_ARGV("FastExcRaise", fastexc_cmd_rule,
+                      (void *)&fastexc_cmd_raise_kind,
+                      RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                      "<status> [<detail>] [\"Name: value\" ...] "
+                      "[expr=<condition>], or Off"),
+    AP_INIT_TAKE_ARGV("FastExcDetail", fastexc_cmd_detail, NULL,
+                      RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                      "<status> [<detail>] [\"Name: value\" ...]"),
+    AP_INIT_TAKE_ARGV("FastExcWebSocket", fastexc_cmd_rule,
+                      (void *)&fastexc_cmd_ws_kind,
+                      RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                      "<close code> [<reason>] [expr=<condition>], or Off"),
+    AP_INIT_TAKE12("FastExcWebSocketReject", fastexc_cmd_ws_reject, NULL,
+                   RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                   "close (101 and a Close frame) or http [<status>]"),
+    AP_INIT_TAKE_ARGV("FastExcWebSocketBackendError", fastexc_cmd_ws_backend,
+                      NULL, RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                      "<close code> [<reason>] for a failed proxied "
+                      "upgrade, or Off"),
+    AP_INIT_TAKE1("FastExcLogLevel", fastexc_cmd_log_level, NULL,
+                  RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                  "the level each exception is logged at (default info)"),
+    AP_INIT_TAKE1("FastExcFormat", fastexc_cmd_format, NULL,
+                  RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                  "fastapi ({\"detail\": ...}, the default) or problem "
+                  "(RFC 9457 application/problem+json)"),
+    AP_INIT_TAKE1("FastExcProblemType", fastexc_cmd_problem_type, NULL,
+                  RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                  "the \"type\" URI of Problem Details (default about:blank)"),
+    AP_INIT_TAKE1("FastExcWebSocketCloseTimeout", fastexc_cmd_ws_timeout,
+                  NULL, RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                  "how long to wait for the client's Close (default 5s)"),
+    AP_INIT_TAKE_ARGV("FastExcWebSocketTunnelClose", fastexc_cmd_ws_tunnel,
+                      NULL, RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                      "On|Off, or backend|timeout|restart <close code> "
+                      "[<reason>] or Off: the Close a proxied WebSocket "
+                      "gets when its tunnel ends abnormally"),
+    { NULL }
+};
