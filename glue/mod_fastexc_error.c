@@ -44,7 +44,7 @@ static ap_filter_rec_t *fastexc_error_filter_handle;
 
 /* Filter state: the response to send, and whether headers were set. */
 typedef struct {
-    const fastexc_response_t *resp;
+    const fastexc_response_t *resp;     /* NULL: send no body at all */
     int started;
 } fastexc_error_ctx;
 
@@ -102,17 +102,34 @@ static const fastexc_response_t *fastexc_error_response_for(request_rec *r)
  * its canned body. */
 void fastexc_error_insert_filter(request_rec *r)
 {
+    const fastexc_req_conf *rc = fastexc_raise_state(r);
     const fastexc_response_t *resp;
     fastexc_error_ctx *ctx;
 
-    if (fastexc_upgrade_insert_error_close(r)) {
+    if (rc && rc->ws_answered) {
+        /* the connection carries WebSocket frames now: no HTTP response of
+         * any kind may follow our Close */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, FXLOGNO(0035)
+                      "error %d after the WebSocket upgrade was answered: "
+                      "not sent", r->status);
+        resp = NULL;
+    }
+    else if (fastexc_upgrade_insert_error_close(r)
+             || !(resp = fastexc_error_response_for(r))) {
         return;
     }
-    resp = fastexc_error_response_for(r);
-    if (!resp) {
-        return;
+    else if (r->sent_bodyct) {
+        /* the headers went out: a body appended now would be read as the
+         * end of the one already started */
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, FXLOGNO(0036)
+                      "exception %d raised after the response started: not "
+                      "sent", resp->status);
+        resp = NULL;
     }
-    fastexc_account_http(r, resp);
+    else {
+        fastexc_account_http(r, resp);
+        resp = fastexc_render_format(r, resp);
+    }
     resp = fastexc_render_format(r, resp);
     ctx = apr_pcalloc(r->pool, sizeof(*ctx));
     ctx->resp = resp;
@@ -179,13 +196,13 @@ static apr_status_t fastexc_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     fastexc_error_ctx *ctx = f->ctx;
     apr_bucket *e;
 
-    if (!ctx->started) {
+    if (!ctx->started && ctx->resp) {
         fastexc_error_start(f->r, ctx->resp);
-        ctx->started = 1;
     }
+    ctx->started = 1;
     while ((e = APR_BRIGADE_FIRST(bb)) != APR_BRIGADE_SENTINEL(bb)) {
         if (APR_BUCKET_IS_EOS(e)) {
-            if (fastexc_status_has_body(ctx->resp->status)) {
+            if (ctx->resp && fastexc_status_has_body(ctx->resp->status)) {
                 /* transient: copied if the core sets it aside */
                 apr_bucket *b = apr_bucket_transient_create(
                     ctx->resp->body, ctx->resp->body_len,

@@ -13,6 +13,7 @@ typedef struct fastexc_tunnel fastexc_tunnel_t;
 /* What a request keeps: in r->request_config. */
 typedef struct {
     const fastexc_response_t *raised;   /* the exception r raised */
+    int ws_answered;            /* 101 sent: the connection is taken over */
     fastexc_tunnel_t *tunnel;   /* a watched WebSocket tunnel */
 } fastexc_req_conf;
 

@@ -259,6 +259,7 @@ static void fastexc_upgrade_switch(request_rec *r)
     apr_table_set(r->headers_out, "Sec-WebSocket-Accept", accept);
     r->status = HTTP_SWITCHING_PROTOCOLS;
     r->status_line = "101 Switching Protocols";
+    fastexc_raise_state_make(r)->ws_answered = 1;
     fastexc_upgrade_bound(c, fastexc_conf_ws_timeout(dc), &bound);
     ap_send_interim_response(r, 1);
     fastexc_upgrade_unbound(&bound);
@@ -298,9 +299,17 @@ static int fastexc_upgrade_answer(request_rec *r, int code, const char *reason,
 {
     const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                       &fastexc_module);
+    const fastexc_req_conf *rc = fastexc_raise_state(r);
     const char *detail;
     int status, version_header;
 
+    if (rc && rc->ws_answered) {
+        /* a second answer would be a second 101 after our Close */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, FXLOGNO(0037)
+                      "WebSocket upgrade already answered: close %d not sent",
+                      code);
+        return DONE;
+    }
     if ((status = fastexc_conf_reject_http(dc))) {
         return fastexc_raise_made(r, fastexc_render_text(
             r, "FastExcWebSocketReject http", status,

@@ -6,8 +6,8 @@
 # plain request and on an upgrade, a WebSocket then an HTTP raise). Each
 # response is read with a request pipelined behind it where the connection
 # may live on, so a broken framing would show in the next response; the
-# server must never crash. Where the module does something unsound today,
-# the sound outcome is asserted in a TODO block (see each label).
+# server must never crash. An exception raised too late to be sent (after
+# the headers, or after a WebSocket was answered) is logged, never written.
 use strict;
 use warnings FATAL => 'all';
 
@@ -27,8 +27,7 @@ my $next = { status => 200, body => $file };   # the pipelined request's answer
 
 # Each case: the request's path and headers, the response (status, reason,
 # Content-Type, headers: value or undef for absent, body bytes or a
-# pattern), the log since the request (like / unlike), and todo: checks
-# of the sound outcome that fail today, with why.
+# pattern), and the log since the request (like / unlike).
 my @cases = (
     { label => 'raise after output was buffered, not flushed: the exception',
       path => '/api/late',
@@ -45,14 +44,11 @@ my @cases = (
       path => '/api/late', req => [['X-Late', 'flush']],
       status => 200, ctype => 'text/plain', chunked => 1,
       headers => { 'X-Late' => undef },
-      body_like => qr/^partial\n/,
-      todo => {
-          why => 'the exception is rendered after the response started: '
-                 . 'its JSON is appended to the 200 text/plain body '
-                 . '("partial\n{"detail":"too late"}") and FX0027 logs '
-                 . '"exception 418" although 200 went out',
-          body => "partial\n",
-          unlike => qr/FX0027: exception 418/ } },
+      # it was appended to the body ("partial\n{"detail":"too late"}")
+      # and logged as sent
+      body => "partial\n",
+      log => qr/FX0036: exception 418 raised after the response started: not sent/,
+      unlike => qr/FX0027: exception 418/ },
     { label => 'output filter: raise, then an error bucket before any body',
       path => '/api-filter/file.txt', req => [['X-Filter-Raise', 'first']],
       status => 409, reason => 'Conflict', ctype => $JSON,
@@ -175,15 +171,6 @@ for my $c (@cases) {
     unlike($added, $c->{unlike}, "$label: not logged") if $c->{unlike};
     is(count_of($added, $c->{count}[0]), $c->{count}[1],
        "$label: logged once") if $c->{count};
-    if (my $t = $c->{todo}) {
-        TODO: {
-            local $TODO = $t->{why};
-            is($res->{body}, $t->{body}, "$label: nothing appended")
-                if exists $t->{body};
-            unlike($added, $t->{unlike}, "$label: no exception logged as sent")
-                if $t->{unlike};
-        }
-    }
 }
 
 # ---- on a WebSocket upgrade: raw bytes ----------------------------------------
@@ -223,19 +210,15 @@ my $first = "\x88\x07\x0f\xa1first";     # Close 4001 "first"
 my @ws_cases = (
     { label => 'fastexc_raise_websocket twice on an upgrade',
       req => [['X-Twice', 'ws']],
-      log => qr/FX0028: WebSocket closed with 4001, reason "first"/,
-      todo => 'the second call answers the handshake again: a second '
-              . '"HTTP/1.1 101 Switching Protocols" head and a Close 4002 '
-              . '"second" follow the first Close on the same connection '
-              . '(and it waits FastExcWebSocketCloseTimeout again)',
-      todo_unlike => qr/FX0028: WebSocket closed with 4002/ },
+      # the second call answered the handshake again: a second 101 head
+      # and a Close 4002 followed the first Close
+      log => qr/FX0028: WebSocket closed with 4001, reason "first".*FX0037: WebSocket upgrade already answered: close 4002 not sent/s,
+      unlike => qr/FX0028: WebSocket closed with 4002/ },
     { label => 'fastexc_raise_websocket, then an HTTP raise returned',
       req => [['X-Twice', 'ws-http']],
-      log => qr/FX0028: WebSocket closed with 4001, reason "first"/,
-      todo => 'the HTTP exception is rendered on the connection already '
-              . 'taken over: {"detail":"after"} is written after the Close '
-              . 'frame, and FX0027 logs "exception 409" as sent',
-      todo_unlike => qr/FX0027: exception 409/ },
+      # {"detail":"after"} was written after the Close frame
+      log => qr/FX0028: WebSocket closed with 4001, reason "first".*FX0035: error 409 after the WebSocket upgrade was answered: not sent/s,
+      unlike => qr/FX0027: exception 409/ },
 );
 for my $c (@ws_cases) {
     my $label = $c->{label};
@@ -246,12 +229,9 @@ for my $c (@ws_cases) {
        unpack('H*', $head . $first), "$label: 101, then the first Close");
     ok(defined $eof, "$label: the connection closes");
     like($added, $c->{log}, "$label: the first Close logged");
-    TODO: {
-        local $TODO = $c->{todo};
-        is(unpack('H*', substr($bytes, length($head) + length $first)), '',
-           "$label: nothing after the first Close");
-        unlike($added, $c->{todo_unlike}, "$label: nothing else logged as sent");
-    }
+    is(unpack('H*', substr($bytes, length($head) + length $first)), '',
+       "$label: nothing after the first Close");
+    unlike($added, $c->{unlike}, "$label: nothing else logged as sent");
 }
 
 # ---- the server lived through all of it --------------------------------------
