@@ -103,7 +103,10 @@ sub fx_read_response {
             $rest =~ s/^([0-9a-fA-F]+)[^\r]*\r\n// or die "bad chunk";
             my $len = hex $1;
             while (length $rest < $len + 2) { _read_more($sock, \$rest) or die "eof" }
-            last if $len == 0;
+            if ($len == 0) {
+                substr($rest, 0, 2, '');    # the CRLF that ends the body
+                last;
+            }
             $body .= substr($rest, 0, $len);
             substr($rest, 0, $len + 2, '');
         }
