@@ -1,5 +1,6 @@
 #!/bin/sh
-# make coverage: line and branch coverage of mod_fastexc.c and src/ by the
+# make coverage: line and branch coverage of the glue (mod_fastexc.c,
+# glue/) and of the pure logic (src/) by the
 # Check tests, the differential tests and the Apache::Test suite (gcc
 # --coverage, Debian's lcov). Everything goes to build/coverage: the
 # instrumented module and tests, the tracefile, the HTML report (html/).
@@ -22,13 +23,15 @@ gcda=$(mktemp -d -t fastexc-coverage.XXXXXX)
 trap 'rm -rf "$gcda"' EXIT
 
 rm -rf "$out"
-mkdir -p "$out/module/src" "$out/unit"
+mkdir -p "$out/module/src" "$out/module/glue" "$out/unit"
 
 # the module, from a copy of its sources (the objects of make build stay)
 cp "$top/mod_fastexc.c" "$out/module/"
 cp "$top"/src/*.c "$out/module/src/"
-(cd "$out/module" && $APXS -c -I "$top/include" -Wc,--coverage -Wc,-O0 \
-    -Wl,--coverage -o mod_fastexc.la mod_fastexc.c src/*.c -ljansson \
+cp "$top"/glue/*.c "$top"/glue/*.h "$out/module/glue/"
+(cd "$out/module" && $APXS -c -I "$top/include" -I glue -Wc,--coverage \
+    -Wc,-O0 -Wl,--coverage -o mod_fastexc.la mod_fastexc.c glue/*.c src/*.c \
+    -ljansson \
     >build.log 2>&1) || { cat "$out/module/build.log" >&2; exit 1; }
 nm -D "$out/module/.libs/mod_fastexc.so" | grep -q gcov || {
     echo "coverage: the module is not instrumented" >&2; exit 1; }
@@ -71,22 +74,26 @@ lcov -q $rc -c -d "$out/module" -o "$out/module.info" 2>/dev/null
 sed -i "s#^SF:$out/module/#SF:$top/#" "$out/module.info"
 lcov -q $rc -c -d "$out/unit" -o "$out/unit.info" 2>/dev/null
 lcov -q $rc -a "$out/module.info" -a "$out/unit.info" -o "$out/all.info"
-lcov -q $rc -e "$out/all.info" "$top/mod_fastexc.c" "$top/src/*" \
-    "$top/include/*" -o "$out/fastexc.info"
+lcov -q $rc -e "$out/all.info" "$top/mod_fastexc.c" "$top/glue/*" \
+    "$top/src/*" "$top/include/*" -o "$out/fastexc.info"
 genhtml -q --branch-coverage -o "$out/html" "$out/fastexc.info" >/dev/null
 
 summary() {
-    lcov $rc -e "$out/fastexc.info" "$2" -o "$out/part.info" >/dev/null 2>&1
-    lcov $rc --summary "$out/part.info" 2>&1 | awk -v what="$1" '
-        /lines\.*:/    { l = $2 " " $3 " " $4 " " $5 ")" }
-        /branches\.*:/ { b = $2 " " $3 " " $4 " " $5 ")" }
-        END { printf "coverage: %-13s lines %s, branches %s\n", what, l, b }'
+    what=$1
+    shift
+    lcov $rc -e "$out/fastexc.info" "$@" -o "$out/part.info" >/dev/null 2>&1
+    lcov $rc --summary "$out/part.info" 2>&1 | awk -v what="$what" '
+        /lines\.*:/    { l = $2 == "no" ? "none" : $2 " " $3 " " $4 " " $5 ")" }
+        /branches\.*:/ { b = $2 == "no" ? "none" : $2 " " $3 " " $4 " " $5 ")" }
+        END { printf "coverage: %-22s lines %s, branches %s\n", what, l, b }'
 }
 lcov $rc -l "$out/fastexc.info" 2>/dev/null | sed -n '/^Filename/,$p'
 # a hook only children run: zero means their counts were lost
-grep -Eq "^FNDA:[1-9][0-9]*,fastexc_fixups$" "$out/fastexc.info" || {
+grep -Eq "^FNDA:[1-9][0-9]*,fastexc_[a-z_]*fixups$" "$out/fastexc.info" || {
     echo "coverage: no counts from httpd's children" >&2; status=1; }
 summary "mod_fastexc.c" "$top/mod_fastexc.c"
+summary "glue/" "$top/glue/*"
+summary "glue, all (both above)" "$top/mod_fastexc.c" "$top/glue/*"
 summary "src/" "$top/src/*"
 echo "coverage: functions never run:"
 awk -F'[:,]' -v top="$top/" '/^SF:/ { f = $2; sub(top, "", f) }
