@@ -1,4 +1,4 @@
-# file: mod_fastexc.c
+# file: glue/mod_fastexc_config.c
 # tests: t/merge.t
 # bug: inherited FastExcRaise rules are tried before the scope's own
-s/return apr_array_append(p, add, base);/return apr_array_append(p, base, add);/
+s/apr_array_append(p, add->list, base->list)/apr_array_append(p, base->list, add->list)/

@@ -1,6 +1,6 @@
-# file: mod_fastexc.c
+# file: glue/mod_fastexc_upgrade.c
 # tests: t/observability.t t/counters.t
 # bug: fastexc_websocket_close() (the C API's established close) is not counted
-/^static apr_status_t fastexc_websocket_close(/,/^}/{
-/^    fastexc_count_ws(code);$/d
+/^apr_status_t fastexc_websocket_close(/,/^}/{
+/^    fastexc_account_count_ws(code);$/d
 }

@@ -1,4 +1,4 @@
-# file: mod_fastexc.c
+# file: glue/mod_fastexc_upgrade.c
 # tests: t/observability.t t/counters.t
 # bug: a close sent instead of an error response (notes, BackendError) is
 # not accounted (counter, log line, notes)
