@@ -59,6 +59,26 @@ int fastexc_conf_reject_http(const fastexc_dir_conf *dc)
                                                        : 0;
 }
 
+int fastexc_conf_raise_close(const fastexc_dir_conf *dc, int status)
+{
+    int cls = status / 100;
+    const int *code = NULL;
+
+    if (dc->ws.raise_codes
+        && !(code = apr_hash_get(dc->ws.raise_codes, &status,
+                                 sizeof(status)))) {
+        code = apr_hash_get(dc->ws.raise_codes, &cls, sizeof(cls));
+    }
+    if (code) {
+        return *code;
+    }
+    if (status == HTTP_TOO_MANY_REQUESTS
+        || status == HTTP_SERVICE_UNAVAILABLE) {
+        return 1013;    /* Try Again Later */
+    }
+    return cls == 5 ? 1011 : 1008;  /* Internal Error; Policy Violation */
+}
+
 int fastexc_conf_tunnel(const fastexc_dir_conf *dc)
 {
     return dc->tunnel.on == 1;
@@ -111,6 +131,7 @@ void *fastexc_conf_create(apr_pool_t *p, char *dir)
     dc->ws.backend.set = FASTEXC_UNSET;
     dc->ws.backend.exc = NULL;
     dc->ws.close_timeout = FASTEXC_UNSET;
+    dc->ws.raise_codes = NULL;
     dc->tunnel.on = FASTEXC_UNSET;
     for (i = 0; i < FASTEXC_TUNNEL_EVENTS; i++) {
         dc->tunnel.close[i].set = FASTEXC_UNSET;
@@ -135,9 +156,10 @@ static fastexc_rules_t fastexc_conf_merge_rules(apr_pool_t *p,
     return rules;
 }
 
-/* Per status, a scope's own FastExcDetail replaces the inherited one. */
-static apr_hash_t *fastexc_conf_merge_details(apr_pool_t *p, apr_hash_t *base,
-                                              apr_hash_t *add)
+/* Per status, a scope's own FastExcDetail (FastExcWebSocketRaiseCode)
+ * replaces the inherited one. */
+static apr_hash_t *fastexc_conf_merge_hash(apr_pool_t *p, apr_hash_t *base,
+                                           apr_hash_t *add)
 {
     return (add && base) ? apr_hash_overlay(p, add, base)
                          : add ? add : base;
@@ -161,13 +183,15 @@ void *fastexc_conf_merge(apr_pool_t *p, void *basev, void *addv)
                                           &add->rules.raise);
     dc->rules.ws = fastexc_conf_merge_rules(p, &base->rules.ws, &add->rules.ws);
     FASTEXC_MERGE(http.enabled);
-    dc->http.details = fastexc_conf_merge_details(p, base->http.details,
-                                             add->http.details);
+    dc->http.details = fastexc_conf_merge_hash(p, base->http.details,
+                                               add->http.details);
     FASTEXC_MERGE(http.format);
     FASTEXC_MERGE_PTR(http.problem_type);
     FASTEXC_MERGE_BY(ws.reject, how);
     FASTEXC_MERGE_BY(ws.backend, set);
     FASTEXC_MERGE(ws.close_timeout);
+    dc->ws.raise_codes = fastexc_conf_merge_hash(p, base->ws.raise_codes,
+                                                 add->ws.raise_codes);
     FASTEXC_MERGE(tunnel.on);
     for (i = 0; i < FASTEXC_TUNNEL_EVENTS; i++) {
         FASTEXC_MERGE_BY(tunnel.close[i], set);

@@ -103,6 +103,9 @@ typedef struct {
         fastexc_reject_t reject;            /* FastExcWebSocketReject */
         fastexc_close_slot_t backend;       /* FastExcWebSocketBackendError */
         apr_interval_time_t close_timeout;  /* FastExcWebSocketCloseTimeout */
+        apr_hash_t *raise_codes;            /* FastExcWebSocketRaiseCode:
+                                               status, or 4/5 for a class,
+                                               -> close code */
     } ws;
     struct {                    /* FastExcWebSocketTunnelClose */
         int on;
@@ -125,6 +128,11 @@ int fastexc_conf_format(const fastexc_dir_conf *dc);
 /* FastExcWebSocketReject http of a scope: its status, or 0 if the scope
  * closes (the default). */
 int fastexc_conf_reject_http(const fastexc_dir_conf *dc);
+
+/* The close code a raise of status answers a WebSocket upgrade with
+ * (FastExcWebSocketRaiseCode, else 1013 for 429 and 503, 1011 for other
+ * 5xx, 1008 for 4xx). */
+int fastexc_conf_raise_close(const fastexc_dir_conf *dc, int status);
 
 /* FastExcWebSocketTunnelClose of a scope: 1 if On (default Off). */
 int fastexc_conf_tunnel(const fastexc_dir_conf *dc);

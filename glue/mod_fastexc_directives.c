@@ -398,6 +398,47 @@ static const char *fastexc_cmd_parse_slot(cmd_parms *cmd, int argc,
     return fastexc_cmd_parse_ws(cmd, argc, argv, 0, &slot->exc);
 }
 
+/* FastExcWebSocketRaiseCode <status>|4xx|5xx <code> */
+static const char *fastexc_cmd_ws_raise_code(cmd_parms *cmd, void *cfg,
+                                             const char *which,
+                                             const char *code)
+{
+    fastexc_dir_conf *dc = cfg;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+    const char *c;
+    int *key = apr_palloc(cmd->pool, sizeof(*key));
+    int *value = apr_palloc(cmd->pool, sizeof(*value));
+
+    if (err) {
+        return err;
+    }
+    if (strcasecmp(which, "4xx") == 0 || strcasecmp(which, "5xx") == 0) {
+        *key = which[0] - '0';
+    }
+    else if (fastexc_status_parse(which, key) != 0 || *key < 400
+             || *key > 599) {
+        return apr_psprintf(cmd->pool, "FastExcWebSocketRaiseCode: \"%s\" "
+                            "is not an error status (400-599), 4xx or 5xx",
+                            which);
+    }
+    for (c = code; apr_isdigit(*c); c++)
+        ;
+    if (*c || c == code || c - code > 4) {
+        return apr_psprintf(cmd->pool, "FastExcWebSocketRaiseCode: \"%s\" "
+                            "is not a close code", code);
+    }
+    *value = atoi(code);
+    if ((err = fastexc_ws_code_check(*value))) {
+        return apr_psprintf(cmd->pool, "FastExcWebSocketRaiseCode: close "
+                            "code %d: %s", *value, err);
+    }
+    if (!dc->ws.raise_codes) {
+        dc->ws.raise_codes = apr_hash_make(cmd->pool);
+    }
+    apr_hash_set(dc->ws.raise_codes, key, sizeof(*key), value);
+    return NULL;
+}
+
 static const char *fastexc_cmd_ws_backend(cmd_parms *cmd, void *cfg,
                                           int argc, char *const argv[])
 {
@@ -608,6 +649,10 @@ const command_rec fastexc_cmds[] = {
     AP_INIT_TAKE12("FastExcWebSocketReject", fastexc_cmd_ws_reject, NULL,
                    RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
                    "close (101 and a Close frame) or http [<status>]"),
+    AP_INIT_TAKE2("FastExcWebSocketRaiseCode", fastexc_cmd_ws_raise_code,
+                  NULL, RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                  "<status>|4xx|5xx <close code>: the Close a raise of that "
+                  "status answers a WebSocket upgrade with"),
     AP_INIT_TAKE_ARGV("FastExcWebSocketBackendError", fastexc_cmd_ws_backend,
                       NULL, RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
                       "<close code> [<reason>] for a failed proxied "

@@ -291,6 +291,16 @@ static int fastexc_upgrade_bad_handshake(request_rec *r, const char **detail,
     return 0;
 }
 
+/* Answer an upgrade over HTTP on purpose (FastExcWebSocketReject http, a
+ * bad handshake, a bad call of the API): never turned into a Close. */
+static int fastexc_upgrade_http(request_rec *r,
+                                const fastexc_response_t *resp,
+                                const apr_table_t *headers)
+{
+    fastexc_raise_state_make(r)->ws_http = 1;
+    return fastexc_raise_made(r, resp, headers);
+}
+
 /* Answer a WebSocket upgrade with an exception: 101 and a Close frame
  * (FastExcWebSocketReject close, the default), or an HTTP status and a
  * FastAPI body (http). Returns what the hook returns. */
@@ -311,7 +321,7 @@ static int fastexc_upgrade_answer(request_rec *r, int code, const char *reason,
         return DONE;
     }
     if ((status = fastexc_conf_reject_http(dc))) {
-        return fastexc_raise_made(r, fastexc_render_text(
+        return fastexc_upgrade_http(r, fastexc_render_text(
             r, "FastExcWebSocketReject http", status,
             rlen ? apr_pstrmemdup(r->pool, reason, rlen) : NULL,
             HTTP_INTERNAL_SERVER_ERROR), NULL);
@@ -322,7 +332,7 @@ static int fastexc_upgrade_answer(request_rec *r, int code, const char *reason,
             h = apr_table_make(r->pool, 1);
             apr_table_setn(h, "Sec-WebSocket-Version", "13");
         }
-        return fastexc_raise_made(r, fastexc_render_text(
+        return fastexc_upgrade_http(r, fastexc_render_text(
             r, "WebSocket handshake", status, detail,
             HTTP_INTERNAL_SERVER_ERROR), h);
     }
@@ -380,7 +390,7 @@ int fastexc_raise_websocket(request_rec *r, int code,
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0019)
                       "fastexc_raise_websocket: close code %d refused (%s): "
                       "answering 500", code, err);
-        return fastexc_raise_made(r, fastexc_render_text(
+        return fastexc_upgrade_http(r, fastexc_render_text(
             r, "fastexc_raise_websocket", HTTP_INTERNAL_SERVER_ERROR, NULL,
             HTTP_INTERNAL_SERVER_ERROR), NULL);
     }
@@ -390,7 +400,7 @@ int fastexc_raise_websocket(request_rec *r, int code,
     if (r->main || !fastexc_upgrade_is(r)) {
         /* Not a handshake (or a subrequest, which never sends): the HTTP
          * rejection uvicorn would give. */
-        return fastexc_raise_made(r, fastexc_render_text(
+        return fastexc_upgrade_http(r, fastexc_render_text(
             r, "fastexc_raise_websocket", HTTP_FORBIDDEN,
             rlen ? apr_pstrmemdup(r->pool, reason, rlen) : NULL,
             HTTP_INTERNAL_SERVER_ERROR), NULL);
@@ -491,9 +501,33 @@ static fastexc_upgrade_ctx *fastexc_upgrade_backend_close(request_rec *r,
     return ctx;
 }
 
+/* A raise (FastExcRaise, SetHandler fastexc, the C API) that hits a
+ * WebSocket upgrade: a Close with the status's code and the detail as the
+ * reason, which a browser can read (an HTTP error reaches its script as
+ * 1006 with no reason); NULL for another error. */
+static fastexc_upgrade_ctx *fastexc_upgrade_raise_close(
+    request_rec *r, const fastexc_dir_conf *dc)
+{
+    const fastexc_req_conf *rc = fastexc_raise_state(r);
+    fastexc_upgrade_ctx *ctx;
+
+    if (!rc || !rc->raised || rc->raised->status != r->status
+        || rc->ws_http) {
+        return NULL;
+    }
+    ctx = apr_pcalloc(r->pool, sizeof(*ctx));
+    ctx->code = fastexc_conf_raise_close(dc, r->status);
+    ctx->reason = fastexc_body_reason(r->pool, rc->raised->body,
+                                      rc->raised->body_len,
+                                      FASTEXC_WS_REASON_MAX,
+                                      &ctx->reason_len);
+    return ctx;
+}
+
 /* The close this upgrade gets instead of its error response, or NULL: a
- * close code left in the notes (mod_lua...), or FastExcWebSocketBackendError
- * for a proxied upgrade that failed (the statuses mod_proxy answers). */
+ * close code left in the notes (mod_lua...), a raise's, or
+ * FastExcWebSocketBackendError for a proxied upgrade that failed (the
+ * statuses mod_proxy answers). */
 static fastexc_upgrade_ctx *fastexc_upgrade_error_close(request_rec *r)
 {
     const fastexc_dir_conf *dc = fastexc_upgrade_closable(r);
@@ -517,6 +551,9 @@ static fastexc_upgrade_ctx *fastexc_upgrade_error_close(request_rec *r)
             r, "note " FASTEXC_NOTE_WS_REASON,
             apr_table_get(r->notes, FASTEXC_NOTE_WS_REASON),
             &ctx->reason_len);
+        return ctx;
+    }
+    if ((ctx = fastexc_upgrade_raise_close(r, dc))) {
         return ctx;
     }
     if (r->status == HTTP_INTERNAL_SERVER_ERROR

@@ -56,6 +56,14 @@ char *fastexc_body_text(apr_pool_t *p, const char *text, apr_size_t len,
 const char *fastexc_body_detail(const char *body, apr_size_t blen,
                                 apr_size_t *dlen);
 
+/** The detail of a body {"detail":<detail>} as a WebSocket close reason:
+ *  a string detail's text, any other value's JSON, cut to at most max bytes
+ *  at a UTF-8 character boundary (*rlen bytes from the pointer returned;
+ *  "" if the body is not one of ours). */
+const char *fastexc_body_reason(apr_pool_t *p, const char *body,
+                                apr_size_t blen, apr_size_t max,
+                                apr_size_t *rlen);
+
 /** The RFC 9457 Problem Details body for a FastAPI body {"detail":...} of
  *  blen bytes (as the functions above render it): type, title, status,
  *  detail and instance, in that order. A JSON object detail gives its

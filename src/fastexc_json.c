@@ -259,6 +259,31 @@ const char *fastexc_body_detail(const char *body, apr_size_t blen,
     return body + hl;
 }
 
+const char *fastexc_body_reason(apr_pool_t *p, const char *body,
+                                apr_size_t blen, apr_size_t max,
+                                apr_size_t *rlen)
+{
+    apr_size_t dlen = 0;
+    const char *d = fastexc_body_detail(body, blen, &dlen);
+    const char *text = d;
+    apr_size_t tlen = dlen;
+    json_t *v;
+
+    if (!d) {
+        *rlen = 0;
+        return "";
+    }
+    /* a string detail is its text; any other JSON value, its JSON */
+    v = json_loadb(d, dlen, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    if (v && json_is_string(v)) {
+        tlen = json_string_length(v);
+        text = apr_pmemdup(p, json_string_value(v), tlen);
+    }
+    json_decref(v);
+    *rlen = fastexc_utf8_cut(text, tlen, max);
+    return text;
+}
+
 char *fastexc_body_json(apr_pool_t *p, const json_t *detail, apr_size_t *len)
 {
     apr_size_t dlen;
