@@ -301,6 +301,34 @@ START_TEST(test_body_detail)
 }
 END_TEST
 
+/* A body's detail as a WebSocket close reason. */
+static const struct {
+    const char *label;
+    const char *body;
+    apr_size_t max;
+    const char *reason;
+} body_reason_cases[] = {
+    { "a string's text", "{\"detail\":\"Not \\\"here\\\"\"}", 123,
+      "Not \"here\"" },
+    { "an object's JSON", "{\"detail\":{\"a\":1}}", 123, "{\"a\":1}" },
+    { "cut at a character", "{\"detail\":\"\xc3\xa4\xc3\xa4\"}", 3,
+      "\xc3\xa4" },
+    { "not ours", "{\"title\":\"x\"}", 123, "" },
+};
+
+START_TEST(test_body_reason)
+{
+    const char *b = body_reason_cases[_i].body;
+    apr_size_t rlen = 99;
+    const char *r = fastexc_body_reason(pool, b, strlen(b),
+                                        body_reason_cases[_i].max, &rlen);
+
+    ck_assert_msg(rlen == strlen(body_reason_cases[_i].reason)
+                  && memcmp(r, body_reason_cases[_i].reason, rlen) == 0,
+                  "%s: got %.*s", body_reason_cases[_i].label, (int)rlen, r);
+}
+END_TEST
+
 START_TEST(test_body_json)
 {
     const char *err;
@@ -1002,6 +1030,7 @@ static Suite *fastexc_suite(void)
     tcase_add_loop_test(tc, test_body_text, 0, N(body_cases));
     tcase_add_test(tc, test_body_json);
     tcase_add_loop_test(tc, test_body_detail, 0, N(body_detail_cases));
+    tcase_add_loop_test(tc, test_body_reason, 0, N(body_reason_cases));
     tcase_add_loop_test(tc, test_problem, 0, N(problem_cases));
     tcase_add_loop_test(tc, test_detail_classify, 0, N(classify_cases));
     tcase_add_loop_test(tc, test_template_split, 0, N(template_cases));
