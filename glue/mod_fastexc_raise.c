@@ -39,6 +39,18 @@
 
 #define FASTEXC_HANDLER "fastexc"
 
+fastexc_conn_state_t *fastexc_raise_conn_state(conn_rec *c)
+{
+    fastexc_conn_state_t *cs = ap_get_module_config(c->conn_config,
+                                                    &fastexc_module);
+
+    if (!cs) {
+        cs = apr_pcalloc(c->pool, sizeof(*cs));
+        ap_set_module_config(c->conn_config, &fastexc_module, cs);
+    }
+    return cs;
+}
+
 fastexc_req_conf *fastexc_raise_state(request_rec *r)
 {
     return ap_get_module_config(r->request_config, &fastexc_module);

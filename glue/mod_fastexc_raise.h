@@ -18,6 +18,18 @@ typedef struct {
     fastexc_tunnel_t *tunnel;   /* a watched WebSocket tunnel */
 } fastexc_req_conf;
 
+/* What a connection keeps: in c->conn_config, made once per connection
+ * (anything added per request would grow a keep-alive connection). */
+typedef struct {
+    struct fastexc_tunnel_watch *watch;     /* the tunnel watcher filters */
+    int ws_scope;               /* an upgrade on c noted its scope: */
+    apr_interval_time_t ws_close_timeout;   /* its close wait */
+    int ws_log_level;                       /* and its log level */
+} fastexc_conn_state_t;
+
+/* c's state, made the first time. */
+fastexc_conn_state_t *fastexc_raise_conn_state(conn_rec *c);
+
 /* r's state, or NULL; r's state, made if needed. */
 fastexc_req_conf *fastexc_raise_state(request_rec *r);
 fastexc_req_conf *fastexc_raise_state_make(request_rec *r);

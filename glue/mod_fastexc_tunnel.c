@@ -40,7 +40,7 @@
 
 /* A connection's tunnel watcher filters, added once per connection, and
  * the tunnel they watch for the request in flight (NULL: none). */
-typedef struct {
+typedef struct fastexc_tunnel_watch {
     fastexc_tunnel_t *t;
     ap_filter_t *in, *out;
 } fastexc_tunnel_watch_t;
@@ -105,15 +105,13 @@ static volatile apr_uint32_t fastexc_tunnel_restart_seen;
 static fastexc_tunnel_watch_t *fastexc_tunnel_watch(conn_rec *c,
                                                     ap_filter_rec_t *in)
 {
-    fastexc_tunnel_watch_t *w = ap_get_module_config(c->conn_config,
-                                              &fastexc_module);
+    fastexc_conn_state_t *cs = fastexc_raise_conn_state(c);
 
-    if (!w) {
-        w = apr_pcalloc(c->pool, sizeof(*w));
-        w->in = ap_add_input_filter_handle(in, w, NULL, c);
-        ap_set_module_config(c->conn_config, &fastexc_module, w);
+    if (!cs->watch) {
+        cs->watch = apr_pcalloc(c->pool, sizeof(*cs->watch));
+        cs->watch->in = ap_add_input_filter_handle(in, cs->watch, NULL, c);
     }
-    return w;
+    return cs->watch;
 }
 
 /* Cut t's backend off for reading, so that its worker, asleep in the

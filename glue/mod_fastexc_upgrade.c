@@ -58,12 +58,17 @@ typedef struct {
 int fastexc_upgrade_is(request_rec *r)
 {
     const char *upgrade = apr_table_get(r->headers_in, "Upgrade");
-    const char *conn = apr_table_get(r->headers_in, "Connection");
+    const char *conn;
 
-    return r->method_number == M_GET && r->proto_num >= HTTP_VERSION(1, 1)
-        && upgrade && ap_find_token(r->pool, upgrade, "websocket")
-        && (r->connection->master
-            || (conn && ap_find_token(r->pool, conn, "upgrade")));
+    /* every request asks: most have no Upgrade header */
+    if (!upgrade || r->method_number != M_GET
+        || r->proto_num < HTTP_VERSION(1, 1)
+        || !ap_find_token(r->pool, upgrade, "websocket")) {
+        return 0;
+    }
+    conn = apr_table_get(r->headers_in, "Connection");
+    return r->connection->master
+        || (conn && ap_find_token(r->pool, conn, "upgrade"));
 }
 
 /* After our Close, read what the client sends until its Close arrives, it
@@ -411,9 +416,12 @@ int fastexc_raise_websocket(request_rec *r, int code,
 apr_status_t fastexc_websocket_close(conn_rec *c, int code,
                                      const char *reason)
 {
+    const fastexc_conn_state_t *cs;
     const fastexc_dir_conf *dc;
+    apr_interval_time_t timeout;
     const char *err;
     apr_size_t rlen;
+    int level;
 
     if (!c) {
         return APR_EINVAL;
@@ -437,15 +445,38 @@ apr_status_t fastexc_websocket_close(conn_rec *c, int code,
                       "fastexc_websocket_close: reason cut to %"
                       APR_SIZE_T_FMT " bytes", rlen);
     }
-    dc = ap_get_module_config(c->base_server->lookup_defaults,
-                              &fastexc_module);
+    /* the scope of the upgrade that made the WebSocket, else the
+     * virtual host's */
+    cs = ap_get_module_config(c->conn_config, &fastexc_module);
+    if (!cs || !cs->ws_scope) {
+        dc = ap_get_module_config(c->base_server->lookup_defaults,
+                                  &fastexc_module);
+        timeout = fastexc_conf_ws_timeout(dc);
+        level = fastexc_conf_log_level(dc);
+    }
+    else {
+        timeout = cs->ws_close_timeout;
+        level = cs->ws_log_level;
+    }
     fastexc_account_count_ws(code);
-    ap_log_cerror(APLOG_MARK, fastexc_conf_log_level(dc), 0, c, FXLOGNO(0016)
+    ap_log_cerror(APLOG_MARK, level, 0, c, FXLOGNO(0016)
                   "WebSocket closed with %d, reason \"%s\"", code,
                   apr_pstrmemdup(c->pool, reason, rlen));
     c->keepalive = AP_CONN_CLOSE;
-    return fastexc_upgrade_send_close(c, NULL, code, reason, rlen,
-                                 fastexc_conf_ws_timeout(dc));
+    return fastexc_upgrade_send_close(c, NULL, code, reason, rlen, timeout);
+}
+
+/* An upgrade another module may answer and later close itself with
+ * fastexc_websocket_close(c): that close follows r's scope (values, not
+ * dc: a merged configuration may live in r->pool). */
+static void fastexc_upgrade_note_scope(request_rec *r,
+                                       const fastexc_dir_conf *dc)
+{
+    fastexc_conn_state_t *cs = fastexc_raise_conn_state(r->connection);
+
+    cs->ws_scope = 1;
+    cs->ws_close_timeout = fastexc_conf_ws_timeout(dc);
+    cs->ws_log_level = fastexc_conf_log_level(dc);
 }
 
 /* Runs REALLY_FIRST, before mod_proxy's handler (FIRST): a matching upgrade
@@ -457,7 +488,11 @@ int fastexc_upgrade_handler(request_rec *r)
     const fastexc_ws_exc_t *exc;
 
     /* every request passes here: the cheapest test first */
-    if (!dc->rules.ws.list || r->main || !fastexc_upgrade_is(r)
+    if (r->main || !fastexc_upgrade_is(r)) {
+        return DECLINED;
+    }
+    fastexc_upgrade_note_scope(r, dc);
+    if (!dc->rules.ws.list
         || !(exc = fastexc_raise_match(r, dc->rules.ws.list,
                                        "FastExcWebSocket"))) {
         return DECLINED;

@@ -106,6 +106,19 @@ my @client_cases = (
      { open => 1, code => 4004, reason => 'closed from Lua' }],
 );
 
+# fastexc_websocket_close() waits for the client's Close as long as the
+# scope of the upgrade says (it took the virtual host's: 5 s here); a client
+# that never answers shows the wait.
+for my $c (['the location sets 1 s', '/api/wsown-short', 0.5, 3],
+           ['the default, 5 s', '/api/wsown', 4, 8]) {
+    my ($label, $path, $min, $max) = @$c;
+    my ($sock, $res) = fx_ws_open(path => $path);
+    my $waited = fx_wait_eof($sock, 10);
+    ok(defined $waited && $waited > $min && $waited < $max,
+       "fastexc_websocket_close, silent client, $label")
+        or diag('closed after ' . ($waited // 'never'));
+}
+
 my $echo_before = hits()->{echo};
 for my $c (@client_cases) {
     my ($label, $path, $hdrs, $want) = @$c;

@@ -58,6 +58,10 @@
 <Location /api/wsown>
     SetHandler fastexc-test-ws
 </Location>
+<Location /api/wsown-short>
+    SetHandler fastexc-test-ws
+    FastExcWebSocketCloseTimeout 1
+</Location>
 <Location /api/late>
     SetHandler fastexc-test-late
 </Location>
