@@ -9,14 +9,17 @@ set -eu
 # valgrind (callgrind), gnuplot, ab, and httptools + uvloop, which uvicorn
 # uses when present (uvicorn[standard]: FastAPI at its best); hardening:
 # h2load (soak), clang and its libFuzzer runtime (fuzz); t/tls.t: openssl (a
-# certificate made at run time), IO::Socket::SSL (its TLS client and backend).
+# certificate made at run time), IO::Socket::SSL (its TLS client and backend);
+# make lint: python3-markdown-it (README.md read as CommonMark).
 PACKAGES="gcc make pkg-config apache2 apache2-dev libjansson-dev check
 libapache2-mod-perl2 libwww-perl python3 python3-fastapi python3-uvicorn
 python3-websockets python3-h2 curl
 wrk nginx valgrind gnuplot-nox apache2-utils python3-httptools python3-uvloop
 nghttp2-client clang libclang-rt-14-dev
 lcov
-openssl libio-socket-ssl-perl"
+openssl libio-socket-ssl-perl
+python3-markdown-it
+chromium"
 
 missing=""
 for p in $PACKAGES; do

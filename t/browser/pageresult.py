@@ -1,0 +1,92 @@
+"""Open a page in headless chromium and print the text of its #result once
+it starts with "closed" (or whatever it holds after the time limit).
+
+    pageresult.py CHROMIUM URL [SECONDS]
+
+Drives chromium through its DevTools protocol on a loopback port
+(python3-websockets), so the answer does not depend on when chromium
+decides a page is loaded.
+"""
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import websockets
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def result_of(ws_url, limit):
+    async with websockets.connect(ws_url, max_size=None) as ws:
+        deadline = time.time() + limit
+        n = 0
+        text = ""
+        while time.time() < deadline:
+            n += 1
+            await ws.send(json.dumps({
+                "id": n, "method": "Runtime.evaluate",
+                "params": {"expression":
+                           "(document.getElementById('result')||{}).textContent",
+                           "returnByValue": True}}))
+            while True:
+                msg = json.loads(await ws.recv())
+                if msg.get("id") == n:
+                    break
+            text = msg.get("result", {}).get("result", {}).get("value") or ""
+            if text.startswith("closed"):
+                return text
+            await asyncio.sleep(0.1)
+        return text
+
+
+def main():
+    chromium, url = sys.argv[1], sys.argv[2]
+    limit = float(sys.argv[3]) if len(sys.argv) > 3 else 10
+    port = free_port()
+    with tempfile.TemporaryDirectory() as profile:
+        proc = subprocess.Popen(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-quic", "--no-first-run",
+             "--disable-background-networking",
+             "--disable-component-update", "--disable-sync",
+             "--user-data-dir=" + profile,
+             "--remote-debugging-address=127.0.0.1",
+             "--remote-debugging-port=%d" % port, url],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            pages = []
+            deadline = time.time() + 15
+            while time.time() < deadline and not pages:
+                try:
+                    with urllib.request.urlopen(
+                            "http://127.0.0.1:%d/json/list" % port,
+                            timeout=2) as r:
+                        pages = [p for p in json.load(r)
+                                 if p.get("type") == "page"]
+                except OSError:
+                    time.sleep(0.2)
+            if not pages:
+                print("no page: chromium did not answer on its DevTools port")
+                return
+            print(asyncio.run(result_of(pages[0]["webSocketDebuggerUrl"],
+                                        limit)))
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+if __name__ == "__main__":
+    main()
