@@ -20,7 +20,7 @@ my $t_dir = Apache::Test::vars('t_dir');
 sub page_result {
     my $path = shift;
     my $url = "http://$hp/browser/ws.html?path=$path";
-    my $out = `'$python' '$t_dir/browser/pageresult.py' '$chromium' '$url' 10`;
+    my $out = `'$python' '$t_dir/browser/pageresult.py' '$chromium' '$url' 20`;
     chomp $out;
     return $out;
 }

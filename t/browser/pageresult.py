@@ -36,7 +36,8 @@ async def result_of(ws_url, limit):
             await ws.send(json.dumps({
                 "id": n, "method": "Runtime.evaluate",
                 "params": {"expression":
-                           "(document.getElementById('result')||{}).textContent",
+                           "(document.getElementById('result')||{})"
+                           ".textContent || ''",
                            "returnByValue": True}}))
             while True:
                 msg = json.loads(await ws.recv())
@@ -45,6 +46,8 @@ async def result_of(ws_url, limit):
             text = msg.get("result", {}).get("result", {}).get("value") or ""
             if text.startswith("closed"):
                 return text
+            if msg.get("error") or "exceptionDetails" in msg.get("result", {}):
+                text = "evaluation failed: " + json.dumps(msg)[:200]
             await asyncio.sleep(0.1)
         return text
 
@@ -78,8 +81,10 @@ def main():
             if not pages:
                 print("no page: chromium did not answer on its DevTools port")
                 return
-            print(asyncio.run(result_of(pages[0]["webSocketDebuggerUrl"],
-                                        limit)))
+            text = asyncio.run(result_of(pages[0]["webSocketDebuggerUrl"],
+                                         limit))
+            print(text if text else "nothing after %gs on %s" % (
+                limit, pages[0].get("url")))
         finally:
             proc.terminate()
             try:
