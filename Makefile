@@ -76,6 +76,7 @@ lint: build
 	@sh scripts/check-log-tags.sh
 	@sh scripts/check-symbols.sh $(MODULE)
 	@$(PYTHON) scripts/check-config.py
+	@$(PYTHON) scripts/check-readme.py README.md
 
 apache-test: build
 	@APXS="$(APXS)" HTTPD="$(HTTPD)" PYTHON="$(PYTHON)" PERL="$(PERL)" \

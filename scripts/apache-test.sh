@@ -26,7 +26,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-cp -R "$top/t" "$top/c-modules" "$top/include" "$stage/"
+cp -R "$top/t" "$top/c-modules" "$top/include" "$top/README.md" "$stage/"
 mkdir -p "$stage/modules"
 # FASTEXC_SO: another build of the module (the sanitizer build)
 cp "${FASTEXC_SO:-$top/.libs/mod_fastexc.so}" "$stage/modules/mod_fastexc.so"
