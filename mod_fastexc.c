@@ -19,6 +19,7 @@
  *   mod_fastexc_upgrade     WebSocket answers: 101, Close, the close wait
  *   mod_fastexc_tunnel      proxied tunnels watched, closed when they end
  *   mod_fastexc_account     log line, notes, counters, mod_status
+ *   mod_fastexc_metrics     the counters for Prometheus (fastexc-metrics)
  *
  * Pure logic (JSON, phrases, validation, frames) is in src/, with no httpd
  * header, tested by Check without httpd.
@@ -40,6 +41,7 @@
 #include "mod_fastexc_config.h"
 #include "mod_fastexc_directives.h"
 #include "mod_fastexc_error.h"
+#include "mod_fastexc_metrics.h"
 #include "mod_fastexc_raise.h"
 #include "mod_fastexc_render.h"
 #include "mod_fastexc_tunnel.h"
@@ -54,6 +56,7 @@ module __attribute__((visibility("default"))) AP_MODULE_DECLARE_DATA
 static int fastexc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                apr_pool_t *ptemp, server_rec *s)
 {
+    fastexc_cmd_log_warnings(s);
     fastexc_account_init(s);
     fastexc_render_init(pconf);
     return OK;
@@ -74,6 +77,8 @@ static void fastexc_register_hooks(apr_pool_t *p)
     ap_hook_handler(fastexc_upgrade_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
     /* SetHandler fastexc */
     ap_hook_handler(fastexc_raise_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* SetHandler fastexc-metrics: the counters for Prometheus */
+    ap_hook_handler(fastexc_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* a proxied upgrade in a FastExcWebSocketBackendError scope: watch the
      * backend's answer */
     ap_hook_insert_filter(fastexc_upgrade_insert_filter, NULL, NULL,

@@ -58,6 +58,23 @@
 extern "C" {
 #endif
 
+/**
+ * mod_fastexc's version (the version of this header, and of the module
+ * built with it; the module logs it at startup, tag FX0040). Test it at
+ * compile time:
+ *
+ *     #if defined(MOD_FASTEXC_VERSION_NUM) && MOD_FASTEXC_VERSION_NUM >= 0x010000
+ *
+ * MOD_FASTEXC_VERSION_NUM is 0xMMmmpp: major, minor and patch, a byte each.
+ */
+#define MOD_FASTEXC_VERSION_MAJOR 1
+#define MOD_FASTEXC_VERSION_MINOR 0
+#define MOD_FASTEXC_VERSION_PATCH 0
+#define MOD_FASTEXC_VERSION "1.0.0"
+#define MOD_FASTEXC_VERSION_NUM ((MOD_FASTEXC_VERSION_MAJOR << 16) \
+                                 | (MOD_FASTEXC_VERSION_MINOR << 8) \
+                                 | MOD_FASTEXC_VERSION_PATCH)
+
 /** Names of the request notes read when an error response is rendered. */
 #define FASTEXC_NOTE_DETAIL      "fastexc-detail"
 #define FASTEXC_NOTE_DETAIL_JSON "fastexc-detail-json"
