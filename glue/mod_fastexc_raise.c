@@ -111,6 +111,14 @@ static int fastexc_raise_record(request_rec *r,
                       "raised %d in a subrequest: its status, nothing sent",
                       resp->status);
     }
+    else if (r->prev && ap_is_HTTP_ERROR(r->prev->status)) {
+        /* ap_die() answers an error inside an error document with the
+         * first error: this raise is never sent */
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, FXLOGNO(0038)
+                      "raised %d in the ErrorDocument for %d: httpd sends "
+                      "the error %d, not this", resp->status,
+                      r->prev->status, r->prev->status);
+    }
     return resp->status;
 }
 

@@ -195,4 +195,42 @@ for my $c (@cases) {
     }
 }
 
+# A detail that looks like a header is a warning (FX0012), not an error:
+# `httpd -t` shows it on stderr; a started server writes it to its error
+# log, where operators look (it went to stderr only, the log not yet open).
+{
+    my $port = do {
+        require IO::Socket::INET;
+        my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', Listen => 1);
+        my $p = $s->sockport;
+        close $s;
+        $p;
+    };
+    my $user = $> == 0 ? "User nobody\nGroup nogroup\n" : '';
+    my $file = "$dir/warn.conf";
+    open my $out, '>', $file or die "$file: $!";
+    print $out "ServerRoot $dir\nServerName localhost\nListen 127.0.0.1:$port\n",
+               "PidFile $dir/warn.pid\nErrorLog $dir/warn_log\n",
+               "DefaultRuntimeDir $dir\nMutex file:$dir default\n$user",
+               $modules, "\nFastExcRaise 404 \"X-Reason: gone\"\n";
+    close $out;
+    my $output = `'$httpd' -t -f '$file' 2>&1`;
+    is($? >> 8, 0, 'a detail that looks like a header: accepted');
+    like($output, qr/FX0012: FastExcRaise at .*: the detail "X-Reason: gone" looks like a header/,
+         'httpd -t: the warning on stderr');
+    my $started = `'$httpd' -k start -f '$file' 2>&1`;
+    is($? >> 8, 0, 'started') or diag($started);
+    unlike($started, qr/FX0012/, 'started: nothing on stderr');
+    my $log = '';
+    for (1 .. 50) {
+        if (open my $in, '<', "$dir/warn_log") { $log = do { local $/; <$in> } }
+        last if $log =~ /resuming normal operations/;
+        select undef, undef, undef, 0.1;
+    }
+    like($log, qr/\[fastexc:warn\].*FX0012: FastExcRaise at .*looks like a header/,
+         'started: the warning in the error log');
+    `'$httpd' -k stop -f '$file' 2>&1`;
+    for (1 .. 50) { last unless -e "$dir/warn.pid"; select undef, undef, undef, 0.1 }
+}
+
 done_testing();
