@@ -10,7 +10,8 @@ set -eu
 # uses when present (uvicorn[standard]: FastAPI at its best); hardening:
 # h2load (soak), clang and its libFuzzer runtime (fuzz); t/tls.t: openssl (a
 # certificate made at run time), IO::Socket::SSL (its TLS client and backend);
-# make lint: python3-markdown-it (README.md read as CommonMark).
+# make lint: python3-markdown-it (README.md read as CommonMark); make deb:
+# dpkg-dev, debhelper (dh_apache2 comes with apache2-dev), lintian.
 PACKAGES="gcc make pkg-config apache2 apache2-dev libjansson-dev check
 libapache2-mod-perl2 libwww-perl python3 python3-fastapi python3-uvicorn
 python3-websockets python3-h2 curl
@@ -19,7 +20,11 @@ nghttp2-client clang libclang-rt-14-dev
 lcov
 openssl libio-socket-ssl-perl
 python3-markdown-it
-chromium"
+chromium
+dpkg-dev debhelper lintian"
+# Wanted, not needed: t/prometheus.t (Prometheus itself) and t/metrics.t
+# (promtool) skip, and say so, without them.
+OPTIONAL="prometheus"
 
 missing=""
 for p in $PACKAGES; do
@@ -27,12 +32,21 @@ for p in $PACKAGES; do
         missing="$missing $p"
     fi
 done
-[ -z "$missing" ] && exit 0
+optional=""
+for p in $OPTIONAL; do
+    if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "ok installed"; then
+        optional="$optional $p"
+    fi
+done
+[ -z "$missing$optional" ] && exit 0
 
-echo "deps: installing$missing"
+echo "deps: installing$missing$optional"
 if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1; then
         SUDO=sudo
+    elif [ -z "$missing" ]; then
+        echo "deps: not installed:$optional (the tests that need it will skip)" >&2
+        exit 0
     else
         echo "deps: missing packages:$missing; run as root or install them" >&2
         exit 1
@@ -52,4 +66,10 @@ if [ ! -e "$policy" ]; then
     trap '$SUDO rm -f "$policy"' EXIT
 fi
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends $missing
+if [ -n "$missing" ]; then
+    $SUDO apt-get install -y -qq -o Dpkg::Use-Pty=0 --no-install-recommends $missing
+fi
+if [ -n "$optional" ] && ! $SUDO apt-get install -y -qq -o Dpkg::Use-Pty=0 \
+        --no-install-recommends $optional; then
+    echo "deps: could not install$optional: the tests that need it will skip" >&2
+fi
