@@ -32,7 +32,7 @@ WARN     = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
 .PHONY: all build deps run stop test unit apache-test lint bench bench-smoke \
         sanitize memcheck soak fuzz fuzz-smoke \
-        install clean differential coverage mutate
+        install clean differential coverage mutate deb package-test
 
 all: build
 
@@ -91,6 +91,7 @@ test: deps
 	@$(MAKE) --no-print-directory sanitize
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory bench-smoke
+	@$(MAKE) --no-print-directory package-test
 
 # each planted bug of tests/mutants/ in a copy of the tree, against the
 # Check, differential and relevant Apache::Test tests (slow; not in test)
@@ -173,11 +174,60 @@ stop:
 
 # ---- install ---------------------------------------------------------
 
-install: build
-	$(APXS) -i -n fastexc mod_fastexc.la
-	install -d $(DESTDIR)/etc/apache2/mods-available
-	install -m 644 conf/fastexc.load conf/fastexc.conf \
-	    $(DESTDIR)/etc/apache2/mods-available/
+# Where httpd says (apxs -q): the module into LIBEXECDIR, the public header
+# into INCLUDEDIR, fastexc.load (naming LIBEXECDIR) and fastexc.conf into
+# SYSCONFDIR/mods-available (a2enmod), Test::FastExc into Perl's site
+# library; each under DESTDIR when given (make install DESTDIR=/tmp/root).
+LIBEXECDIR     := $(shell $(APXS) -q LIBEXECDIR 2>/dev/null)
+SYSCONFDIR     := $(shell $(APXS) -q SYSCONFDIR 2>/dev/null)
+INCLUDEDIR     := $(shell $(APXS) -q INCLUDEDIR 2>/dev/null)
+MODS_AVAILABLE ?= $(SYSCONFDIR)/mods-available
+PERL_LIBDIR    ?= $(shell $(PERL) -MConfig -e 'print $$Config{installsitelib}')
+
+build/conf/fastexc.load: conf/fastexc.load.in
+	@mkdir -p build/conf
+	sed 's|@LIBEXECDIR@|$(LIBEXECDIR)|' conf/fastexc.load.in > $@
+
+install: build build/conf/fastexc.load
+	install -d $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(MODS_AVAILABLE) \
+	    $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PERL_LIBDIR)/Test
+	install -m 644 $(MODULE) $(DESTDIR)$(LIBEXECDIR)/mod_fastexc.so
+	install -m 644 build/conf/fastexc.load conf/fastexc.conf \
+	    $(DESTDIR)$(MODS_AVAILABLE)/
+	install -m 644 include/mod_fastexc.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 644 t/lib/Test/FastExc.pm $(DESTDIR)$(PERL_LIBDIR)/Test/
+
+# ---- Debian packages -------------------------------------------------
+# make deb: libapache2-mod-fastexc and libapache2-mod-fastexc-dev (debian/),
+# built with dpkg-buildpackage from a copy of the tree as it is (tracked
+# and new files, not what git ignores) in build/deb, where the .debs land;
+# then lintian, which must report no error.
+
+VERSION := $(shell sed -n 's/^\#define MOD_FASTEXC_VERSION "\(.*\)"$$/\1/p' include/mod_fastexc.h)
+DEB_DIR := build/deb
+
+deb:
+	@head -1 debian/changelog | grep -qF "($(VERSION))" || { \
+	    echo "deb: debian/changelog does not start with MOD_FASTEXC_VERSION $(VERSION)" >&2; \
+	    exit 1; }
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src/mod-fastexc-$(VERSION)
+	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	    git ls-files -z --cached --others --exclude-standard \
+	        | tar --null -T - --ignore-failed-read -cf - 2>/dev/null; \
+	else tar --exclude=./build --exclude=./.git -cf - .; fi \
+	    | tar -xf - -C $(DEB_DIR)/src/mod-fastexc-$(VERSION)
+	cd $(DEB_DIR)/src/mod-fastexc-$(VERSION) && \
+	    dpkg-buildpackage -us -uc -b > ../build.log 2>&1 || { \
+	    tail -40 ../build.log; echo "deb: dpkg-buildpackage failed (build/deb/src/build.log)" >&2; exit 1; }
+	mv $(DEB_DIR)/src/*.deb $(DEB_DIR)/src/*.changes $(DEB_DIR)/src/*.buildinfo $(DEB_DIR)/
+	lintian --fail-on error --info $(DEB_DIR)/*.changes
+	@ls $(DEB_DIR)/*.deb
+
+# the built packages unpacked and loaded, with their own .load and .conf,
+# in a throwaway httpd (t/package.t)
+package-test: build deb
+	@FASTEXC_DEBS="$(CURDIR)/$(DEB_DIR)" APXS="$(APXS)" HTTPD="$(HTTPD)" \
+	    PYTHON="$(PYTHON)" PERL="$(PERL)" sh scripts/apache-test.sh t/package.t
 
 clean:
 	rm -rf .libs src/.libs glue/.libs *.la *.lo *.slo *.o src/*.lo src/*.slo src/*.o \
