@@ -44,6 +44,10 @@ sub _target {
     }
     die "Test::FastExc: '$what' is neither a path nor an http(s)/ws(s) URL\n"
         unless $what =~ m{^/};
+    if (my $base = $ENV{FASTEXC_TEST_BASE}) {
+        $base =~ s{/+$}{};
+        return _target("$base$what");
+    }
     require Apache::Test;
     require Apache::TestRequest;
     my $hp = Apache::TestRequest::hostport(Apache::Test::config());
@@ -443,7 +447,9 @@ body C<{"detail": $detail}> compared as JSON values (a string, a number,
 an array or hash reference, C<JSON::PP::true>; C<undef> or nothing: the
 reason phrase, FastAPI's default), a Content-Length that fits the body.
 
-$what is a path of the Apache::Test server (requested with GET), a URL
+$what is a path of the Apache::Test server (or of the server
+C<$ENV{FASTEXC_TEST_BASE}> names, such as C<http://127.0.0.1:8080>),
+requested with GET; a URL
 (C<http://127.0.0.1:8080/x>, C<https://...>), or a response already made
 (an C<HTTP::Response>, as Apache::TestRequest's C<GET> returns).
 
