@@ -171,9 +171,12 @@ my @prototypes;
 
 # ---- ```apache: httpd -t, each block alone at the top of a configuration ------
 
+# the modules of the suite (scripts/apache-test.sh), those the README's
+# blocks use beside (proxy_wstunnel, cgid, perl), whichever are installed
 my @load = grep { -e "$libexec/mod_$_.so" }
-    qw(mpm_event authz_core mime alias proxy proxy_http proxy_wstunnel
-       lua cgid perl);
+    qw(mpm_event authz_core authz_host authz_user authn_core auth_basic
+       authn_file mime dir alias headers env setenvif rewrite include
+       proxy proxy_http proxy_wstunnel http2 lua status cgid perl);
 my $have_perl = grep { $_ eq 'perl' } @load;
 my ($fastexc_so) = do {
     my $f = Apache::Test::vars('t_conf') . '/modules.load';
@@ -383,6 +386,26 @@ my @effects = (
                 headers => { 'Content-Type' => $ctype } });
           check_http('not a POST: no rule holds', $p, { path => '/billing' },
               { status => 404 });
+      } },
+    { info => 'apache', re => qr{SetHandler fastexc-metrics}, what => 'the metrics handler',
+      check => sub {
+          my $p = shift;
+          my $res = fxt_http($p, path => '/fastexc-metrics');
+          is($res->{status}, 200, 'SetHandler fastexc-metrics: 200');
+          like($res->{body}, qr/^fastexc_build_info\{version="[^"]+"\} 1$/m,
+               'SetHandler fastexc-metrics: the exposition format');
+      } },
+    { info => 'apache', re => qr{<Location /shop/v1>}, what => 'the configuration Test::FastExc tests',
+      check => sub {
+          my $p = shift;
+          check_http('shop: FastExcRaise 410', $p, { path => '/shop/v1/items' },
+              { status => 410, body => '{"detail":"v1 is gone: use /shop/v2"}',
+                headers => { Link => '</shop/v2>; rel=successor-version' } });
+          check_http('shop: FastExcRaise 401', $p, { path => '/shop/cart' },
+              { status => 401, body => '{"detail":"Not authenticated"}',
+                headers => { 'WWW-Authenticate' => 'Bearer' } });
+          check_ws_close('shop: FastExcWebSocket 1008', $p, '/shop/live',
+              1008, 'Log in first');
       } },
     { info => 'apache', re => qr{^LogFormat .*fastexc-sent-status}m, what => 'LogFormat',
       around => sub {
