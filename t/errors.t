@@ -78,4 +78,18 @@ for my $c (@cases) {
     fx_check($c->{label}, $res, $c);
 }
 
+# An ErrorDocument target that raises: httpd answers an error inside an
+# error document with the first one (its canned page), so the raise is not
+# sent; the module says so at debug (FX0038) instead of dropping it unseen.
+{
+    my $log = Apache::Test::vars('t_logs') . '/error_log';
+    my $mark = -s $log;
+    my $res = fx_request(path => '/ed-raising/missing');
+    is($res->{status}, 404, 'ErrorDocument target raises: the first error');
+    unlike($res->{body}, qr/from the error document/,
+           'ErrorDocument target raises: its detail is not sent');
+    like(fx_log_since($mark), qr/FX0038: raised 409 in the ErrorDocument for 404/,
+         'ErrorDocument target raises: logged');
+}
+
 done_testing();
