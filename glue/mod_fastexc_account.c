@@ -256,11 +256,14 @@ int fastexc_account_tunnel_cause(int event)
 }
 
 /* The cause of a close whose caller did not say it, from its context:
- * none is an answer; "instead of HTTP n" a note's close (the notes API)
- * or FastExcWebSocketBackendError's; "tunnel ended: why" a tunnel's. */
+ * none is an answer; "instead of HTTP n" a note's close (the notes API),
+ * a raise's (FastExcWebSocketRaiseCode) or FastExcWebSocketBackendError's,
+ * in the order mod_fastexc_upgrade.c tries them; "tunnel ended: why" a
+ * tunnel's. */
 static int fastexc_account_cause_of(request_rec *r, const char *context)
 {
     static const char tunnel[] = "tunnel ended: ";
+    const fastexc_req_conf *rc;
 
     if (!context) {
         return FASTEXC_CAUSE_ANSWER;
@@ -278,7 +281,11 @@ static int fastexc_account_cause_of(request_rec *r, const char *context)
         }
         return FASTEXC_CAUSE_TUNNEL_BACKEND;
     }
-    return apr_table_get(r->notes, FASTEXC_NOTE_WS_CODE)
+    if (apr_table_get(r->notes, FASTEXC_NOTE_WS_CODE)) {
+        return FASTEXC_CAUSE_ANSWER;
+    }
+    rc = fastexc_raise_state(r);
+    return rc && rc->raised && rc->raised->status == r->status
                ? FASTEXC_CAUSE_ANSWER : FASTEXC_CAUSE_BACKEND_ERROR;
 }
 

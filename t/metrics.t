@@ -179,6 +179,8 @@ my @cases = (
      ws(4055, 'answer')],
     ['C API: fastexc_websocket_close', sub { ws_close('/api/wsown') }, 'close 4002',
      ws(4002, 'answer')],
+    ['a raise on an upgrade (FastExcWebSocketRaiseCode)', sub { ws_close('/ws/gone') },
+     'close 4404', ws(4404, 'answer')],
     ['FastExcWebSocketBackendError', sub { ws_close('/met/wsdown') }, 'close 4052',
      ws(4052, 'backend_error')],
     ['FastExcWebSocketTunnelClose: the backend went away', sub { ws_close('/met/wsp/t') },
