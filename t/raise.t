@@ -166,4 +166,17 @@ SKIP: {
     like($out, qr{static file, 22 bytes}, 'h2c: pass-through body');
 }
 
+# A condition that fails to evaluate is one documented outcome: the rule is
+# skipped as if false, logged at error (FX0011), the next rule tried.
+{
+    my $log = Apache::Test::vars('t_logs') . '/error_log';
+    my $mark = -s $log;
+    my $res = fx_request(path => '/raise/exprerr');
+    is("$res->{status} $res->{body}", q(418 {"detail":"the next rule"}),
+       'a condition in error: skipped, the next rule raises');
+    like(fx_log_since($mark),
+         qr/FX0011: .*Cannot open file \/nonexistent\/fastexc-expr/,
+         'a condition in error: logged with the evaluation error');
+}
+
 done_testing();
