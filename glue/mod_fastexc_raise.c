@@ -145,10 +145,12 @@ int fastexc_raise(request_rec *r, int status, const char *detail_json,
     if (!r) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    return fastexc_raise_made(r, fastexc_render_json(r, "fastexc_raise", status,
+    status = fastexc_raise_made(r, fastexc_render_json(r, "fastexc_raise", status,
                                                    detail_json,
                                                    HTTP_INTERNAL_SERVER_ERROR),
                               headers);
+    fastexc_account_raised_by(r, FASTEXC_SOURCE_API);
+    return status;
 }
 
 int fastexc_raise_text(request_rec *r, int status, const char *text,
@@ -157,10 +159,12 @@ int fastexc_raise_text(request_rec *r, int status, const char *text,
     if (!r) {
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    return fastexc_raise_made(r, fastexc_render_text(r, "fastexc_raise_text",
+    status = fastexc_raise_made(r, fastexc_render_text(r, "fastexc_raise_text",
                                                    status, text,
                                                    HTTP_INTERNAL_SERVER_ERROR),
                               headers);
+    fastexc_account_raised_by(r, FASTEXC_SOURCE_API);
+    return status;
 }
 
 /* The first rule (FastExcRaise, FastExcWebSocket) of rules whose condition

@@ -60,6 +60,7 @@ struct fastexc_tunnel {
     fastexc_ws_reader_t down;   /* backend -> client frames */
     fastexc_ws_reader_t up;     /* client -> backend frames */
     int started;                /* the backend answered 101: tunnelling */
+    int counted;                /* in the gauge of tunnels watched */
     int origin_ended;           /* the backend closed, failed or was cut */
     int close_pending;          /* send the Close after data in flight */
     int client_gone;            /* reading or writing the client failed */
@@ -234,9 +235,10 @@ static void fastexc_tunnel_end(fastexc_tunnel_t *t, int event)
                       "be written", why[event]);
         return;
     }
-    fastexc_account_ws(r, exc->code, exc->reason, exc->reason_len,
-                       apr_psprintf(r->pool, "tunnel ended: %s",
-                                    why[event]));
+    fastexc_account_ws_cause(r, exc->code, exc->reason, exc->reason_len,
+                             apr_psprintf(r->pool, "tunnel ended: %s",
+                                          why[event]),
+                             fastexc_account_tunnel_cause(event));
 }
 
 /* The backend's end as the tunnel's worker sees it: a restart that cut it
@@ -259,6 +261,10 @@ static apr_status_t fastexc_tunnel_release(void *data)
         t->origin_ended = 1;
     }
     t->origin_pool = NULL;
+    if (t->counted) {
+        t->counted = 0;
+        fastexc_account_tunnel_watched(-1);
+    }
     fastexc_tunnel_unregister(t);
     if (t->origin_w->t == t) {
         t->origin_w->t = NULL;
@@ -347,6 +353,10 @@ static void fastexc_tunnel_start(fastexc_tunnel_t *t)
     conn_rec *c = r->connection;
 
     t->started = 1;
+    if (!t->counted) {
+        t->counted = 1;
+        fastexc_account_tunnel_watched(1);
+    }
     if (!t->client_w->out) {
         t->client_w->out = ap_add_output_filter_handle(
             fastexc_tunnel_client_out_handle, t->client_w, NULL, c);

@@ -47,6 +47,7 @@ typedef struct {
     int code;
     const char *reason;
     apr_size_t reason_len;
+    int cause;                  /* FASTEXC_CAUSE_* */
     int done;
 } fastexc_upgrade_ctx;
 
@@ -344,7 +345,8 @@ static int fastexc_upgrade_answer(request_rec *r, int code, const char *reason,
     fastexc_upgrade_switch(r);
     r->output_filters = r->proto_output_filters = r->connection->output_filters;
     r->input_filters = r->proto_input_filters = r->connection->input_filters;
-    fastexc_account_ws(r, code, reason, rlen, NULL);
+    fastexc_account_ws_cause(r, code, reason, rlen, NULL,
+                             FASTEXC_CAUSE_ANSWER);
     fastexc_upgrade_send_close(r->connection, r, code, reason, rlen,
                           fastexc_conf_ws_timeout(dc));
     return DONE;
@@ -382,8 +384,21 @@ static const char *fastexc_upgrade_runtime_reason(request_rec *r,
 }
 
 /* Public API: see include/mod_fastexc.h. */
-int fastexc_raise_websocket(request_rec *r, int code,
-                            const char *reason)
+static int fastexc_upgrade_raise_websocket(request_rec *r, int code,
+                                           const char *reason);
+
+int fastexc_raise_websocket(request_rec *r, int code, const char *reason)
+{
+    int rv = fastexc_upgrade_raise_websocket(r, code, reason);
+
+    if (r) {
+        fastexc_account_raised_by(r, FASTEXC_SOURCE_API);
+    }
+    return rv;
+}
+
+static int fastexc_upgrade_raise_websocket(request_rec *r, int code,
+                                           const char *reason)
 {
     const char *err;
     apr_size_t rlen;
@@ -458,7 +473,7 @@ apr_status_t fastexc_websocket_close(conn_rec *c, int code,
         timeout = cs->ws_close_timeout;
         level = cs->ws_log_level;
     }
-    fastexc_account_count_ws(code);
+    fastexc_account_count_ws_cause(code, FASTEXC_CAUSE_ANSWER);
     ap_log_cerror(APLOG_MARK, level, 0, c, FXLOGNO(0016)
                   "WebSocket closed with %d, reason \"%s\"", code,
                   apr_pstrmemdup(c->pool, reason, rlen));
@@ -533,6 +548,7 @@ static fastexc_upgrade_ctx *fastexc_upgrade_backend_close(request_rec *r,
     ctx->code = dc->ws.backend.exc->code;
     ctx->reason = dc->ws.backend.exc->reason;
     ctx->reason_len = dc->ws.backend.exc->reason_len;
+    ctx->cause = FASTEXC_CAUSE_BACKEND_ERROR;
     return ctx;
 }
 
@@ -556,6 +572,7 @@ static fastexc_upgrade_ctx *fastexc_upgrade_raise_close(
                                       rc->raised->body_len,
                                       FASTEXC_WS_REASON_MAX,
                                       &ctx->reason_len);
+    ctx->cause = FASTEXC_CAUSE_ANSWER;
     return ctx;
 }
 
@@ -586,6 +603,7 @@ static fastexc_upgrade_ctx *fastexc_upgrade_error_close(request_rec *r)
             r, "note " FASTEXC_NOTE_WS_REASON,
             apr_table_get(r->notes, FASTEXC_NOTE_WS_REASON),
             &ctx->reason_len);
+        ctx->cause = FASTEXC_CAUSE_ANSWER;
         return ctx;
     }
     if ((ctx = fastexc_upgrade_raise_close(r, dc))) {
@@ -620,9 +638,9 @@ static apr_status_t fastexc_upgrade_filter(ap_filter_t *f,
             ap_remove_output_filter(f);
             return ap_pass_brigade(f->next, bb);
         }
-        fastexc_account_ws(r, ctx->code, ctx->reason, ctx->reason_len,
-                           apr_psprintf(r->pool, "instead of HTTP %d",
-                                        r->status));
+        fastexc_account_ws_cause(r, ctx->code, ctx->reason, ctx->reason_len,
+                                 apr_psprintf(r->pool, "instead of HTTP %d",
+                                              r->status), ctx->cause);
         fastexc_upgrade_switch(r);
         fastexc_upgrade_send_close(r->connection, r, ctx->code, ctx->reason,
                               ctx->reason_len, fastexc_conf_ws_timeout(dc));

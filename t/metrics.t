@@ -195,13 +195,11 @@ for my $c (@cases) {
     is_deeply($d, $want, "$label: counted") or diag(explain($d));
 }
 
-# The C API's HTTP raises say their source once mod_fastexc_raise.c marks
-# them (fastexc_account_raised_by); until then they count as raise.
+# The C API's HTTP raises count under source api.
 {
     my ($before) = metrics();
     is(http(path => '/api/x', headers => [['X-Raise-Phase', 'handler'],
         ['X-Raise-Status', 453], ['X-Raise-Text', 'metered']]), 453, 'C API: answered 453');
-    local $TODO = 'the C API marks its raises (fastexc_account_raised_by)';
     is_deeply(change_after($before, exc(453, 'api')), exc(453, 'api'), 'C API: counted as api');
 }
 

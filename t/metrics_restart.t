@@ -89,10 +89,7 @@ is(metrics()->{$s409}, 20, '20 exceptions, on as many connections, summed over t
 # a watched tunnel, then a graceful restart
 my ($sock, $res) = fxt_ws_open($port, '/tun/echo/a');
 is($res->{status}, 101, 'a tunnel through the proxy');
-{
-    local $TODO = 'the tunnel glue reports its tunnels (fastexc_account_tunnel_watched)';
-    gauge_is(1, 'the gauge: one tunnel watched', 5);   # within its 5 s idle
-}
+gauge_is(1, 'the gauge: one tunnel watched', 5);   # within its 5 s idle
 restart('graceful');
 is(tunnel_close($sock, 10), 1012, 'the graceful restart closed the tunnel with 1012');
 my $m = metrics();
