@@ -94,6 +94,7 @@ Try (every answer is byte for byte what FastAPI's HTTPException sends):
   curl -i --http2-prior-knowledge $u/teapot # the same over h2c
   /usr/bin/python3 -m websockets ws://127.0.0.1:$PORT/ws/chat          # Close 1008 + reason
   /usr/bin/python3 -m websockets ws://127.0.0.1:$PORT/ws/backend       # backend down: 1013
+  /usr/bin/python3 -m websockets ws://127.0.0.1:$PORT/maintenance      # a raise on an upgrade: 1013 + detail
   /usr/bin/python3 -m websockets ws://127.0.0.1:$PORT/ws/tunnel        # an echo session; then:
        # wait 20 s: Close 1001 | kill \$(cat $root/uvicorn.pid): Close 1011
        # $HTTPD -f $root/httpd.conf -k graceful: Close 1012
@@ -103,6 +104,7 @@ Try (every answer is byte for byte what FastAPI's HTTPException sends):
   curl -i $u/problem                        # FastExcFormat problem: RFC 9457
   curl -I $u/items/42                       # HEAD: headers, no body
   curl -s "$u/server-status?auto" | grep FastExc   # counts by status and close code
+  curl -s $u/metrics | grep -v '^#' | grep -v ' 0$' # Prometheus: by source and cause
   tail $root/access_log $root/error_log     # each exception logged once
 
 Stop it with: make stop
