@@ -20,6 +20,7 @@ cat > "$build/httpd" <<EOT
 # httpd under memcheck; "-v"/"-V"/"-t" queries too, they are cheap
 exec valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite \\
     --errors-for-leak-kinds=definite --num-callers=30 \\
+    --suppressions="$top/scripts/memcheck.supp" \\
     --log-file="$logs/vg.%p" "$HTTPD" "\$@"
 EOT
 chmod 755 "$build/httpd"
