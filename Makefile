@@ -105,8 +105,11 @@ coverage: deps
 	@APXS="$(APXS)" HTTPD="$(HTTPD)" PYTHON="$(PYTHON)" PERL="$(PERL)" \
 	    CC="$(CC)" sh scripts/coverage.sh
 
-# sustained load with graceful restarts (SOAK_SECONDS, default 180)
+# sustained load with graceful restarts every 10 s (SOAK_SECONDS, default
+# 180): HTTP/1.1, HTTPS, h2c and h2 (retried as RFC 9113 6.8 allows),
+# WebSocket rejects and tunnels, beside a baseline httpd without the module
 soak: deps
+	@sh scripts/soak-deps.sh
 	@$(MAKE) --no-print-directory build
 	@APXS="$(APXS)" HTTPD="$(HTTPD)" PYTHON="$(PYTHON)" bash scripts/soak.sh
 
