@@ -109,7 +109,6 @@ coverage: deps
 # 180): HTTP/1.1, HTTPS, h2c and h2 (retried as RFC 9113 6.8 allows),
 # WebSocket rejects and tunnels, beside a baseline httpd without the module
 soak: deps
-	@sh scripts/soak-deps.sh
 	@$(MAKE) --no-print-directory build
 	@APXS="$(APXS)" HTTPD="$(HTTPD)" PYTHON="$(PYTHON)" bash scripts/soak.sh
 

@@ -21,7 +21,8 @@ lcov
 openssl libio-socket-ssl-perl
 python3-markdown-it
 chromium
-dpkg-dev debhelper lintian"
+dpkg-dev debhelper lintian
+libnghttp2-dev libssl-dev"
 # Wanted, not needed: t/prometheus.t (Prometheus itself) and t/metrics.t
 # (promtool) skip, and say so, without them.
 OPTIONAL="prometheus"
