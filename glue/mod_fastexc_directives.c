@@ -674,49 +674,53 @@ static const char *fastexc_cmd_log_level(cmd_parms *cmd, void *cfg,
 
 /* ---- command table -------------------------------------------------- */
 
+/* Where every directive may stand: server, virtual host, <Directory>,
+ * <Location>, <Files>, and .htaccess with AllowOverride FileInfo. */
+#define FASTEXC_WHERE (RSRC_CONF | ACCESS_CONF | OR_FILEINFO)
+
 const command_rec fastexc_cmds[] = {
     AP_INIT_TAKE_ARGV("FastExc", fastexc_cmd_enable, NULL,
-                      RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                      FASTEXC_WHERE,
                       "On to render error responses in this scope as "
                       "FastAPI JSON"),
     AP_INIT_TAKE_ARGV("FastExcRaise", fastexc_cmd_rule,
                       (void *)&fastexc_cmd_raise_kind,
-                      RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                      FASTEXC_WHERE,
                       "<status> [<detail>] [\"Name: value\" ...] "
                       "[expr=<condition>], or Off"),
     AP_INIT_TAKE_ARGV("FastExcDetail", fastexc_cmd_detail, NULL,
-                      RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                      FASTEXC_WHERE,
                       "<status> [<detail>] [\"Name: value\" ...]"),
     AP_INIT_TAKE_ARGV("FastExcWebSocket", fastexc_cmd_rule,
                       (void *)&fastexc_cmd_ws_kind,
-                      RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                      FASTEXC_WHERE,
                       "<close code> [<reason>] [expr=<condition>], or Off"),
     AP_INIT_TAKE12("FastExcWebSocketReject", fastexc_cmd_ws_reject, NULL,
-                   RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                   FASTEXC_WHERE,
                    "close (101 and a Close frame) or http [<status>]"),
     AP_INIT_TAKE2("FastExcWebSocketRaiseCode", fastexc_cmd_ws_raise_code,
-                  NULL, RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                  NULL, FASTEXC_WHERE,
                   "<status>|4xx|5xx <close code>: the Close a raise of that "
                   "status answers a WebSocket upgrade with"),
     AP_INIT_TAKE_ARGV("FastExcWebSocketBackendError", fastexc_cmd_ws_backend,
-                      NULL, RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                      NULL, FASTEXC_WHERE,
                       "<close code> [<reason>] for a failed proxied "
                       "upgrade, or Off"),
     AP_INIT_TAKE1("FastExcLogLevel", fastexc_cmd_log_level, NULL,
-                  RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                  FASTEXC_WHERE,
                   "the level each exception is logged at (default info)"),
     AP_INIT_TAKE1("FastExcFormat", fastexc_cmd_format, NULL,
-                  RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                  FASTEXC_WHERE,
                   "fastapi ({\"detail\": ...}, the default) or problem "
                   "(RFC 9457 application/problem+json)"),
     AP_INIT_TAKE1("FastExcProblemType", fastexc_cmd_problem_type, NULL,
-                  RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                  FASTEXC_WHERE,
                   "the \"type\" URI of Problem Details (default about:blank)"),
     AP_INIT_TAKE1("FastExcWebSocketCloseTimeout", fastexc_cmd_ws_timeout,
-                  NULL, RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                  NULL, FASTEXC_WHERE,
                   "how long to wait for the client's Close (default 5s)"),
     AP_INIT_TAKE_ARGV("FastExcWebSocketTunnelClose", fastexc_cmd_ws_tunnel,
-                      NULL, RSRC_CONF | ACCESS_CONF | OR_FILEINFO,
+                      NULL, FASTEXC_WHERE,
                       "On|Off, or backend|timeout|restart <close code> "
                       "[<reason>] or Off: the Close a proxied WebSocket "
                       "gets when its tunnel ends abnormally"),
