@@ -51,9 +51,11 @@ comma := ,
 
 # ---- tests -----------------------------------------------------------
 
-tests/check_fastexc: tests/check_fastexc.c $(SRC) $(HEADERS)
+CHECK_SRC = tests/check_fastexc.c tests/check_core.c tests/check_ws.c
+
+tests/check_fastexc: $(CHECK_SRC) tests/check_fastexc.h $(SRC) $(HEADERS)
 	$(CC) $(WARN) -g -O1 -Iinclude $$($(APR_CONFIG) --cflags --cppflags --includes) $$($(APU_CONFIG) --includes) \
-	    -o $@ tests/check_fastexc.c $(SRC) \
+	    -o $@ $(CHECK_SRC) $(SRC) \
 	    $$(pkg-config --cflags --libs check jansson) \
 	    $$($(APR_CONFIG) --link-ld --libs) $$($(APU_CONFIG) --link-ld --libs) -lm
 

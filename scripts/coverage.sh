@@ -38,14 +38,15 @@ nm -D "$out/module/.libs/mod_fastexc.so" | grep -q gcov || {
 
 # the Check tests and the differential driver, from the same objects
 flags="--coverage -O0 -g -I$top/include $(for c in $apr; do $c --includes; done) $(${apr%% *} --cflags --cppflags)"
-for f in "$top"/src/*.c "$top/tests/check_fastexc.c" \
+for f in "$top"/src/*.c "$top"/tests/check_*.c \
          "$top/tests/differential/driver.c"; do
     $CC $flags $(pkg-config --cflags check jansson) -c "$f" \
         -o "$out/unit/$(basename "$f" .c).o"
 done
 libs="$(pkg-config --libs check jansson) $(for c in $apr; do $c --link-ld --libs; done) -lm"
 objs=$(for f in "$top"/src/*.c; do printf '%s ' "$out/unit/$(basename "$f" .c).o"; done)
-$CC --coverage -o "$out/unit/check_fastexc" "$out/unit/check_fastexc.o" $objs $libs
+$CC --coverage -o "$out/unit/check_fastexc" "$out/unit/check_fastexc.o" \
+    "$out/unit/check_core.o" "$out/unit/check_ws.o" $objs $libs
 $CC --coverage -o "$out/unit/driver" "$out/unit/driver.o" $objs $libs
 
 echo "coverage: Check tests"
