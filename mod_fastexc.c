@@ -112,8 +112,8 @@ AP_DECLARE_MODULE(fastexc) = {
     STANDARD20_MODULE_STUFF,
     fastexc_conf_create,
     fastexc_conf_merge,
-    NULL,
-    NULL,
+    fastexc_conf_srv_create,
+    fastexc_conf_srv_merge,
     fastexc_cmds,
     fastexc_register_hooks
 };

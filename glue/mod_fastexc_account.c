@@ -247,10 +247,8 @@ int fastexc_account_tunnel_cause(int event)
         return FASTEXC_CAUSE_TUNNEL_TIMEOUT;
     case FASTEXC_TUNNEL_RESTART:
         return FASTEXC_CAUSE_RESTART;
-#ifdef FASTEXC_TUNNEL_STOP
     case FASTEXC_TUNNEL_STOP:
         return FASTEXC_CAUSE_STOP;
-#endif
     }
     return FASTEXC_CAUSE_TUNNEL_BACKEND;
 }

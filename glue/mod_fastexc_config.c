@@ -38,7 +38,8 @@
 static const fastexc_ws_exc_t fastexc_tunnel_defaults[FASTEXC_TUNNEL_EVENTS]
     = { { { NULL, "default" }, 1011, "Backend went away", 17 },
         { { NULL, "default" }, 1001, "Idle timeout", 12 },
-        { { NULL, "default" }, 1012, "Service restart", 15 } };
+        { { NULL, "default" }, 1012, "Service restart", 15 },
+        { { NULL, "default" }, 1001, "Going away", 10 } };
 
 /* ---- defaults, applied where a field is read ------------------------- */
 
@@ -109,6 +110,14 @@ const fastexc_ws_exc_t *fastexc_conf_tunnel_close(const fastexc_dir_conf *dc,
         return &fastexc_tunnel_defaults[event];
     }
     return dc->tunnel.close[event].exc;
+}
+
+apr_interval_time_t fastexc_conf_tunnel_spread(server_rec *s)
+{
+    const fastexc_srv_conf *sc = ap_get_module_config(s->module_config,
+                                                      &fastexc_module);
+
+    return sc->tunnel.spread != FASTEXC_UNSET ? sc->tunnel.spread : 0;
 }
 
 /* ---- create / merge ------------------------------------------------- */
@@ -197,5 +206,22 @@ void *fastexc_conf_merge(apr_pool_t *p, void *basev, void *addv)
         FASTEXC_MERGE_BY(tunnel.close[i], set);
     }
     FASTEXC_MERGE(log.level);
+    return dc;
+}
+
+void *fastexc_conf_srv_create(apr_pool_t *p, server_rec *s)
+{
+    fastexc_srv_conf *sc = apr_palloc(p, sizeof(*sc));
+
+    sc->tunnel.spread = FASTEXC_UNSET;
+    return sc;
+}
+
+void *fastexc_conf_srv_merge(apr_pool_t *p, void *basev, void *addv)
+{
+    const fastexc_srv_conf *base = basev, *add = addv;
+    fastexc_srv_conf *dc = apr_palloc(p, sizeof(*dc));
+
+    FASTEXC_MERGE(tunnel.spread);
     return dc;
 }

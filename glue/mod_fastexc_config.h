@@ -55,7 +55,8 @@ typedef struct {
 #define FASTEXC_TUNNEL_BACKEND 0
 #define FASTEXC_TUNNEL_TIMEOUT 1
 #define FASTEXC_TUNNEL_RESTART 2
-#define FASTEXC_TUNNEL_EVENTS 3
+#define FASTEXC_TUNNEL_STOP 3
+#define FASTEXC_TUNNEL_EVENTS 4
 
 /* A close a scope may set, or turn Off, for one way a proxied WebSocket
  * ends (FastExcWebSocketBackendError, each FastExcWebSocketTunnelClose
@@ -118,6 +119,20 @@ typedef struct {
 
 void *fastexc_conf_create(apr_pool_t *p, char *dir);
 void *fastexc_conf_merge(apr_pool_t *p, void *basev, void *addv);
+
+/* The server-wide settings: what a child does as a whole, once (only the
+ * main server's are read). Unset values and merge rules as above. */
+typedef struct {
+    struct {                    /* FastExcWebSocketTunnelClose */
+        apr_interval_time_t spread;         /* FastExcWebSocketTunnelCloseSpread */
+    } tunnel;
+} fastexc_srv_conf;
+
+void *fastexc_conf_srv_create(apr_pool_t *p, server_rec *s);
+void *fastexc_conf_srv_merge(apr_pool_t *p, void *basev, void *addv);
+
+/* FastExcWebSocketTunnelCloseSpread, default applied (0: all at once). */
+apr_interval_time_t fastexc_conf_tunnel_spread(server_rec *s);
 
 /* FastExc of a scope: 1 if On (default Off). */
 int fastexc_conf_enabled(const fastexc_dir_conf *dc);

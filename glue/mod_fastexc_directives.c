@@ -37,7 +37,7 @@
 
 /* The ends FastExcWebSocketTunnelClose names, per FASTEXC_TUNNEL_*. */
 static const char *const fastexc_cmd_tunnel_ends[FASTEXC_TUNNEL_EVENTS]
-    = { "backend", "timeout", "restart" };
+    = { "backend", "timeout", "restart", "stop" };
 
 /* The "file:line" of the directive being read. */
 static const char *fastexc_cmd_where(cmd_parms *cmd)
@@ -529,17 +529,12 @@ static const char *fastexc_cmd_ws_reject(cmd_parms *cmd, void *cfg,
     return NULL;
 }
 
-static const char *fastexc_cmd_ws_timeout(cmd_parms *cmd, void *cfg,
-                                          const char *arg)
+/* A time as httpd's own directives take it ("5", "1500ms"), into *t; NULL
+ * or the error, naming the directive. */
+static const char *fastexc_cmd_parse_time(cmd_parms *cmd, const char *arg,
+                                          apr_interval_time_t *t)
 {
-    fastexc_dir_conf *dc = cfg;
-    apr_interval_time_t t;
     const char *unit = arg;
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
-
-    if (err) {
-        return err;
-    }
 
     while (apr_isdigit(*unit)) {
         unit++;
@@ -548,15 +543,47 @@ static const char *fastexc_cmd_ws_timeout(cmd_parms *cmd, void *cfg,
      * form first */
     if (unit == arg || (*unit && strcmp(unit, "s") && strcmp(unit, "ms")
                         && strcmp(unit, "mi") && strcmp(unit, "h"))
-        || ap_timeout_parameter_parse(arg, &t, "s") != APR_SUCCESS || t < 0) {
-        return apr_psprintf(cmd->pool, "FastExcWebSocketCloseTimeout: \"%s\" "
-                            "is not a time (\"5\", \"1500ms\")", arg);
+        || ap_timeout_parameter_parse(arg, t, "s") != APR_SUCCESS || *t < 0) {
+        return apr_psprintf(cmd->pool, "%s: \"%s\" is not a time (\"5\", "
+                            "\"1500ms\")", cmd->cmd->name, arg);
+    }
+    return NULL;
+}
+
+static const char *fastexc_cmd_ws_timeout(cmd_parms *cmd, void *cfg,
+                                          const char *arg)
+{
+    fastexc_dir_conf *dc = cfg;
+    apr_interval_time_t t;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+
+    if (err || (err = fastexc_cmd_parse_time(cmd, arg, &t))) {
+        return err;
     }
     if (t > apr_time_from_sec(300)) {
         return "FastExcWebSocketCloseTimeout: at most 300 seconds: a worker "
                "waits that long for a silent client";
     }
     dc->ws.close_timeout = t;
+    return NULL;
+}
+
+/* Server-wide: a child closes its tunnels on one schedule. */
+static const char *fastexc_cmd_ws_spread(cmd_parms *cmd, void *cfg,
+                                         const char *arg)
+{
+    fastexc_srv_conf *sc = ap_get_module_config(cmd->server->module_config,
+                                                &fastexc_module);
+    apr_interval_time_t t;
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    if (err || (err = fastexc_cmd_parse_time(cmd, arg, &t))) {
+        return err;
+    }
+    if (t > apr_time_from_sec(3600)) {
+        return "FastExcWebSocketTunnelCloseSpread: at most 3600 seconds";
+    }
+    sc->tunnel.spread = t;
     return NULL;
 }
 
@@ -586,7 +613,7 @@ static const char *fastexc_cmd_ws_tunnel(cmd_parms *cmd, void *cfg,
     if (argc < 2 || event == FASTEXC_TUNNEL_EVENTS) {
         return apr_psprintf(cmd->pool, "FastExcWebSocketTunnelClose: \"%s\" "
                             "is not On, Off, or an end (backend, timeout, "
-                            "restart) followed by a close code [reason] or "
+                            "restart, stop) followed by a close code [reason] or "
                             "Off", argc ? argv[0] : "");
     }
     if ((err = fastexc_cmd_parse_slot(cmd, argc - 1, argv + 1,
@@ -674,8 +701,9 @@ static const char *fastexc_cmd_log_level(cmd_parms *cmd, void *cfg,
 
 /* ---- command table -------------------------------------------------- */
 
-/* Where every directive may stand: server, virtual host, <Directory>,
- * <Location>, <Files>, and .htaccess with AllowOverride FileInfo. */
+/* Where every directive but the server-wide one may stand: server,
+ * virtual host, <Directory>, <Location>, <Files>, and .htaccess with
+ * AllowOverride FileInfo. */
 #define FASTEXC_WHERE (RSRC_CONF | ACCESS_CONF | OR_FILEINFO)
 
 const command_rec fastexc_cmds[] = {
@@ -721,8 +749,12 @@ const command_rec fastexc_cmds[] = {
                   "how long to wait for the client's Close (default 5s)"),
     AP_INIT_TAKE_ARGV("FastExcWebSocketTunnelClose", fastexc_cmd_ws_tunnel,
                       NULL, FASTEXC_WHERE,
-                      "On|Off, or backend|timeout|restart <close code> "
-                      "[<reason>] or Off: the Close a proxied WebSocket "
-                      "gets when its tunnel ends abnormally"),
+                      "On|Off, or backend|timeout|restart|stop <close "
+                      "code> [<reason>] or Off: the Close a proxied "
+                      "WebSocket gets when its tunnel ends abnormally"),
+    AP_INIT_TAKE1("FastExcWebSocketTunnelCloseSpread", fastexc_cmd_ws_spread,
+                  NULL, RSRC_CONF,
+                  "a time: a child's restart and stop Closes spread evenly "
+                  "over it (default 0, all at once)"),
     { NULL }
 };

@@ -2,7 +2,8 @@
  * mod_fastexc_tunnel.c - The tunnel watchers of FastExcWebSocketTunnelClose:
  * a proxied WebSocket tunnel is followed frame by frame from its two
  * connections and gets a Close when it ends abnormally (backend gone, idle
- * timeout, graceful restart).
+ * timeout, graceful restart or stop), the restart and stop Closes spread
+ * over FastExcWebSocketTunnelCloseSpread.
  */
 
 #include "apr_hash.h"
@@ -11,6 +12,7 @@
 #include "apr_poll.h"
 #include "apr_shm.h"
 #include "apr_strings.h"
+#include "apr_thread_cond.h"
 
 #include "ap_config.h"
 #include "ap_expr.h"
@@ -65,25 +67,38 @@ struct fastexc_tunnel {
     int close_pending;          /* send the Close after data in flight */
     int client_gone;            /* reading or writing the client failed */
     int decided;                /* the end was dealt with, once */
-    int cut;                    /* a restart cut the backend off here */
-    volatile apr_uint32_t restarting;   /* set by child_stopping */
-    volatile apr_uint32_t mid_frame;    /* read by child_stopping */
+    int cut;                    /* a restart or stop cut the backend off */
+    /* the child stops: FASTEXC_TUNNEL_RESTART or _STOP, plus 1 (0: not
+     * told), set under the list's lock by the thread that wakes it */
+    volatile apr_uint32_t ending;
+    volatile apr_uint32_t mid_frame;    /* read by the waking thread */
+    apr_time_t wake_at;         /* its turn in a spread (0: none) */
     int registered;
     fastexc_tunnel_t *prev, *next;      /* this child's running tunnels */
 };
 
-/* This child's running tunnels, for a graceful restart to close them. */
+/* This child's running tunnels, for a graceful restart or stop to close
+ * them. */
 static fastexc_tunnel_t *fastexc_tunnel_list;
 #if APR_HAS_THREADS
 static apr_thread_mutex_t *fastexc_tunnel_list_lock;
+/* FastExcWebSocketTunnelCloseSpread: a thread of its own wakes the
+ * tunnels in turn (child_stopping runs on the MPM's listener or main
+ * thread, which must not wait); made at child_init, so nothing is
+ * allocated once the child stops. */
+static apr_thread_t *fastexc_tunnel_waker;
+static apr_thread_cond_t *fastexc_tunnel_waker_cond;
+static int fastexc_tunnel_waker_quit;   /* under the list's lock */
 #endif
+static apr_interval_time_t fastexc_tunnel_spread;
 static ap_filter_rec_t *fastexc_tunnel_origin_in_handle;
 static ap_filter_rec_t *fastexc_tunnel_client_in_handle;
 static ap_filter_rec_t *fastexc_tunnel_client_out_handle;
 
 static int fastexc_tunnel_generation;  /* this child's, from the MPM */
-/* child_stopping saw a restart: a tunnel starting after it closes at once */
-static volatile apr_uint32_t fastexc_tunnel_restart_seen;
+/* child_stopping saw a restart or a stop (the event plus 1, as a tunnel's
+ * ending): a tunnel starting after it closes at once. Under the lock. */
+static apr_uint32_t fastexc_tunnel_stop_seen;
 
 /* ---- WebSocket tunnel glue ------------------------------------------ */
 
@@ -115,11 +130,19 @@ static fastexc_tunnel_watch_t *fastexc_tunnel_watch(conn_rec *c,
     return cs->watch;
 }
 
-/* Cut t's backend off for reading, so that its worker, asleep in the
- * tunnel's poll, wakes and sees the backend end. Under the list's lock. */
-static void fastexc_tunnel_wake(fastexc_tunnel_t *t)
+/* Whether t's scope sends a Close when the child stops for event (a scope
+ * that does not is left as httpd leaves it). */
+static int fastexc_tunnel_closes_for(const fastexc_tunnel_t *t, int event)
 {
-    apr_atomic_set32(&t->restarting, 1);
+    return fastexc_conf_tunnel_close(t->dc, event) != NULL;
+}
+
+/* Cut t's backend off for reading, so that its worker, asleep in the
+ * tunnel's poll, wakes and sees the backend end: the child stops for
+ * event. Under the list's lock. */
+static void fastexc_tunnel_wake(fastexc_tunnel_t *t, int event)
+{
+    apr_atomic_set32(&t->ending, (apr_uint32_t)event + 1);
     /* mid-frame, the worker cuts at the frame's end as the rest arrives:
      * a socket shut now would end it at whatever byte came last */
     if (t->origin_sock && !apr_atomic_read32(&t->mid_frame)) {
@@ -127,8 +150,8 @@ static void fastexc_tunnel_wake(fastexc_tunnel_t *t)
     }
 }
 
-/* Into this child's list of tunnels a restart closes. Without the list's
- * lock (threads, and none could be made) tunnels are not listed: a
+/* Into this child's list of tunnels a restart or stop closes. Without the
+ * list's lock (threads, and none could be made) tunnels are not listed: a
  * restart then leaves them as httpd does (FX0033 said so at start). */
 static void fastexc_tunnel_register(fastexc_tunnel_t *t)
 {
@@ -144,9 +167,10 @@ static void fastexc_tunnel_register(fastexc_tunnel_t *t)
     }
     fastexc_tunnel_list = t;
     t->registered = 1;
-    /* the 101 came after child_stopping went through the list */
-    if (apr_atomic_read32(&fastexc_tunnel_restart_seen)) {
-        fastexc_tunnel_wake(t);
+    /* the 101 came after child_stopping went through the list: at once */
+    if (fastexc_tunnel_stop_seen
+        && fastexc_tunnel_closes_for(t, (int)fastexc_tunnel_stop_seen - 1)) {
+        fastexc_tunnel_wake(t, (int)fastexc_tunnel_stop_seen - 1);
     }
 #if APR_HAS_THREADS
     apr_thread_mutex_unlock(fastexc_tunnel_list_lock);
@@ -186,7 +210,7 @@ static void fastexc_tunnel_end(fastexc_tunnel_t *t, int event)
 {
     static const char *const why[FASTEXC_TUNNEL_EVENTS] = {
         "the backend went away", "the tunnel timed out",
-        "httpd is restarting" };
+        "httpd is restarting", "httpd is stopping" };
     request_rec *r = t->r;
     conn_rec *c = r->connection;
     const fastexc_ws_exc_t *exc;
@@ -241,12 +265,13 @@ static void fastexc_tunnel_end(fastexc_tunnel_t *t, int event)
                              fastexc_account_tunnel_cause(event));
 }
 
-/* The backend's end as the tunnel's worker sees it: a restart that cut it
- * off, or the backend itself. */
+/* The backend's end as the tunnel's worker sees it: a restart or stop
+ * that cut it off, or the backend itself. */
 static int fastexc_tunnel_origin_event(fastexc_tunnel_t *t)
 {
-    return apr_atomic_read32(&t->restarting) ? FASTEXC_TUNNEL_RESTART
-                                             : FASTEXC_TUNNEL_BACKEND;
+    apr_uint32_t ending = apr_atomic_read32(&t->ending);
+
+    return ending ? (int)ending - 1 : FASTEXC_TUNNEL_BACKEND;
 }
 
 /* The backend connection is released (its request pool goes first, while
@@ -365,12 +390,13 @@ static void fastexc_tunnel_start(fastexc_tunnel_t *t)
      * the EOS that ends r passes the client output filter */
     r->output_filters = r->proto_output_filters = c->output_filters;
     r->input_filters = r->proto_input_filters = c->input_filters;
-    if (fastexc_conf_tunnel_close(t->dc, FASTEXC_TUNNEL_RESTART)) {
+    if (fastexc_tunnel_closes_for(t, FASTEXC_TUNNEL_RESTART)
+        || fastexc_tunnel_closes_for(t, FASTEXC_TUNNEL_STOP)) {
         fastexc_tunnel_register(t);
     }
 }
 
-/* A restart is under way: forward the whole frames of what was read and
+/* A restart or stop is under way: forward the whole frames of what was read and
  * cut the backend off after the last of them. What is read after a cut is
  * never forwarded; a frame under way is forwarded to its end first (the
  * cut then falls in a later read). */
@@ -440,7 +466,7 @@ static apr_status_t fastexc_tunnel_origin_in(ap_filter_t *f,
     int data = 0;
 
     if (t && t->cut) {
-        /* a restart cut the backend off: nothing more is read */
+        /* a restart or stop cut the backend off: nothing more is read */
         rv = APR_EOF;
         if (t->decided) {
             return rv;
@@ -459,7 +485,7 @@ static apr_status_t fastexc_tunnel_origin_in(ap_filter_t *f,
         }
         fastexc_tunnel_start(t);
     }
-    if (rv == APR_SUCCESS && apr_atomic_read32(&t->restarting)) {
+    if (rv == APR_SUCCESS && apr_atomic_read32(&t->ending)) {
         fastexc_tunnel_cut(t, bb);
         if (t->cut && APR_BRIGADE_EMPTY(bb)) {
             rv = APR_EOF;
@@ -476,7 +502,8 @@ static apr_status_t fastexc_tunnel_origin_in(ap_filter_t *f,
     else if (APR_STATUS_IS_EAGAIN(rv)) {
         return rv;
     }
-    /* EOF or an error: the backend is gone (or was cut off by a restart).
+    /* EOF or an error: the backend is gone (or was cut off by a restart or
+     * a stop).
      * Send the Close now: once this returns, the tunnel shuts the client's
      * side down. With data still to go, after it (client output filter). */
     t->origin_ended = 1;
@@ -544,7 +571,7 @@ static apr_status_t fastexc_tunnel_client_in(ap_filter_t *f,
 }
 
 /* Follows what goes to the client after the 101; at the EOS that ends r,
- * an end neither side saw is the tunnel's timeout (or a restart). */
+ * an end neither side saw is the tunnel's timeout (or a restart or stop). */
 static apr_status_t fastexc_tunnel_client_out(ap_filter_t *f,
                                               apr_bucket_brigade *bb)
 {
@@ -570,7 +597,7 @@ static apr_status_t fastexc_tunnel_client_out(ap_filter_t *f,
         fastexc_tunnel_follow(&t->down, e);
     }
     if (t->registered) {
-        /* for child_stopping (another thread): may the socket be cut now */
+        /* for the thread that wakes it: may the socket be cut now */
         apr_atomic_set32(&t->mid_frame,
                          !fastexc_ws_reader_at_boundary(&t->down));
     }
@@ -582,9 +609,9 @@ static apr_status_t fastexc_tunnel_client_out(ap_filter_t *f,
         t->client_gone |= rv != APR_SUCCESS;
         w->t = NULL;
         if (!t->decided) {
+            apr_uint32_t ending = apr_atomic_read32(&t->ending);
             fastexc_tunnel_end(t, t->origin_ended ? FASTEXC_TUNNEL_BACKEND
-                                  : apr_atomic_read32(&t->restarting)
-                                  ? FASTEXC_TUNNEL_RESTART
+                                  : ending ? (int)ending - 1
                                   : FASTEXC_TUNNEL_TIMEOUT);
         }
         return ap_pass_brigade(f->next, rest);
@@ -599,6 +626,96 @@ static apr_status_t fastexc_tunnel_client_out(ap_filter_t *f,
     return rv;
 }
 
+/* Whether the restart and stop Closes are spread (a waker thread runs). */
+static int fastexc_tunnel_spread_on(void)
+{
+#if APR_HAS_THREADS
+    return fastexc_tunnel_waker != NULL;
+#else
+    return 0;
+#endif
+}
+
+#if APR_HAS_THREADS
+/* The spread's thread: from the stop on, wakes each listed tunnel at its
+ * turn, until none is left (or the child stops at once). */
+static void *APR_THREAD_FUNC fastexc_tunnel_waker_run(apr_thread_t *thd,
+                                                      void *data)
+{
+    apr_thread_mutex_lock(fastexc_tunnel_list_lock);
+    while (!fastexc_tunnel_waker_quit) {
+        apr_time_t now = apr_time_now(), next = 0;
+        fastexc_tunnel_t *t;
+
+        for (t = fastexc_tunnel_list; t; t = t->next) {
+            if (!t->wake_at || apr_atomic_read32(&t->ending)) {
+                continue;
+            }
+            if (t->wake_at <= now) {
+                fastexc_tunnel_wake(t, (int)fastexc_tunnel_stop_seen - 1);
+            }
+            else if (!next || t->wake_at < next) {
+                next = t->wake_at;
+            }
+        }
+        if (fastexc_tunnel_stop_seen && !next) {
+            break;      /* every turn is taken */
+        }
+        if (next) {
+            apr_thread_cond_timedwait(fastexc_tunnel_waker_cond,
+                                      fastexc_tunnel_list_lock, next - now);
+        }
+        else {
+            apr_thread_cond_wait(fastexc_tunnel_waker_cond,
+                                 fastexc_tunnel_list_lock);
+        }
+    }
+    apr_thread_mutex_unlock(fastexc_tunnel_list_lock);
+    apr_thread_exit(thd, APR_SUCCESS);
+    return NULL;
+}
+
+/* The waker is told to quit (it may be waiting for a stop that never
+ * came) and joined before the child's pool goes. */
+static apr_status_t fastexc_tunnel_waker_join(void *data)
+{
+    apr_status_t rv;
+
+    apr_thread_mutex_lock(fastexc_tunnel_list_lock);
+    fastexc_tunnel_waker_quit = 1;
+    apr_thread_cond_signal(fastexc_tunnel_waker_cond);
+    apr_thread_mutex_unlock(fastexc_tunnel_list_lock);
+    apr_thread_join(&rv, fastexc_tunnel_waker);
+    fastexc_tunnel_waker = NULL;
+    return APR_SUCCESS;
+}
+
+/* Threaded MPMs only (prefork never tells a child of a graceful stop). */
+static void fastexc_tunnel_waker_start(apr_pool_t *pchild, server_rec *s)
+{
+    int threaded = 0;
+    apr_status_t rv;
+
+    if (!fastexc_tunnel_spread || !fastexc_tunnel_list_lock
+        || ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) != APR_SUCCESS
+        || threaded == AP_MPMQ_NOT_SUPPORTED) {
+        return;
+    }
+    if ((rv = apr_thread_cond_create(&fastexc_tunnel_waker_cond, pchild))
+        != APR_SUCCESS
+        || (rv = apr_thread_create(&fastexc_tunnel_waker, NULL,
+                                   fastexc_tunnel_waker_run, NULL, pchild))
+           != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, FXLOGNO(0041)
+                     "no thread for FastExcWebSocketTunnelCloseSpread: a "
+                     "restart or stop closes this child's tunnels at once");
+        fastexc_tunnel_waker = NULL;
+        return;
+    }
+    apr_pool_pre_cleanup_register(pchild, NULL, fastexc_tunnel_waker_join);
+}
+#endif
+
 void fastexc_tunnel_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_status_t rv;
@@ -607,54 +724,103 @@ void fastexc_tunnel_child_init(apr_pool_t *pchild, server_rec *s)
         != APR_SUCCESS) {
         fastexc_tunnel_generation = -1;
     }
+    fastexc_tunnel_spread = fastexc_conf_tunnel_spread(s);
 #if APR_HAS_THREADS
     if ((rv = apr_thread_mutex_create(&fastexc_tunnel_list_lock,
                                       APR_THREAD_MUTEX_DEFAULT, pchild))
         != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, FXLOGNO(0033)
                      "no lock for the list of WebSocket tunnels: a graceful "
-                     "restart will not close them");
+                     "restart or stop will not close them");
         fastexc_tunnel_list_lock = NULL;
+        return;
     }
+    fastexc_tunnel_waker_start(pchild, s);
 #endif
 }
 
-/* The MPM stops this child gracefully (threaded MPMs, from the listener):
- * if it is a restart (the parent moved to a new generation), each listed
- * tunnel (its scope sends a Close for a restart) is told, and cut off from
- * its backend for reading if it is at a frame boundary. Its worker then
- * sees the backend end and sends the restart Close, in order with what it
- * was forwarding; a tunnel in the middle of a frame is cut by its worker
- * where the frame ends. The backend still gets the client's reply. A
- * graceful stop of this child alone (fewer idle children, MaxConnections-
- * PerChild) leaves tunnels to end on their own, as httpd does. */
+/* The MPM stops this child gracefully (threaded MPMs, from the listener or
+ * the main thread): a restart if the parent moved to a new generation,
+ * else a stop (graceful-stop, or the MPM retires the child: fewer idle
+ * children, MaxConnectionsPerChild; the process goes away either way).
+ * Each listed tunnel whose scope sends a Close for it is told, and cut off
+ * from its backend for reading if it is at a frame boundary: at once, or
+ * at its turn in the spread (FastExcWebSocketTunnelCloseSpread, evenly,
+ * in the list's order). Its worker then sees the backend end and sends
+ * the Close, in order with what it was forwarding; a tunnel in the middle
+ * of a frame is cut by its worker where the frame ends. The backend still
+ * gets the client's reply. Ungracefully (stop, ungraceful restart), the
+ * MPM closed every connection of the child before telling modules: no
+ * Close can be sent, and the spread ends. */
 void fastexc_tunnel_child_stopping(apr_pool_t *pchild, int graceful)
 {
     fastexc_tunnel_t *t;
-    int n = 0;
+    apr_time_t now;
+    int event, n = 0, i = 0;
 
-    if (!graceful || !ap_scoreboard_image || fastexc_tunnel_generation < 0
-        || ap_scoreboard_image->global->running_generation
-           == fastexc_tunnel_generation) {
-        return;
-    }
 #if APR_HAS_THREADS
     if (!fastexc_tunnel_list_lock) {
         return;
     }
-    apr_thread_mutex_lock(fastexc_tunnel_list_lock);
 #endif
-    apr_atomic_set32(&fastexc_tunnel_restart_seen, 1);
-    for (t = fastexc_tunnel_list; t; t = t->next) {
-        fastexc_tunnel_wake(t);
-        n++;
+    event = ap_scoreboard_image && fastexc_tunnel_generation >= 0
+            && ap_scoreboard_image->global->running_generation
+               != fastexc_tunnel_generation
+            ? FASTEXC_TUNNEL_RESTART : FASTEXC_TUNNEL_STOP;
+#if APR_HAS_THREADS
+    apr_thread_mutex_lock(fastexc_tunnel_list_lock);
+    if (!graceful) {
+        fastexc_tunnel_waker_quit = 1;
+        if (fastexc_tunnel_waker) {
+            apr_thread_cond_signal(fastexc_tunnel_waker_cond);
+        }
+        apr_thread_mutex_unlock(fastexc_tunnel_list_lock);
+        return;
+    }
+#else
+    if (!graceful) {
+        return;
+    }
+#endif
+    if (fastexc_tunnel_stop_seen) {
+        graceful = 0;       /* told before: once */
+    }
+    else {
+        fastexc_tunnel_stop_seen = (apr_uint32_t)event + 1;
+        for (t = fastexc_tunnel_list; t; t = t->next) {
+            n += fastexc_tunnel_closes_for(t, event);
+        }
+        now = apr_time_now();
+        for (t = fastexc_tunnel_list; t; t = t->next) {
+            if (!fastexc_tunnel_closes_for(t, event)) {
+                continue;
+            }
+            /* the i-th of n at i/n of the window: the first at once */
+            if (i > 0 && fastexc_tunnel_spread_on()) {
+                t->wake_at = now + fastexc_tunnel_spread * i / n;
+                i++;
+                continue;
+            }
+            fastexc_tunnel_wake(t, event);
+            i++;
+        }
+#if APR_HAS_THREADS
+        if (fastexc_tunnel_waker) {
+            apr_thread_cond_signal(fastexc_tunnel_waker_cond);
+        }
+#endif
     }
 #if APR_HAS_THREADS
     apr_thread_mutex_unlock(fastexc_tunnel_list_lock);
 #endif
-    if (n) {
+    if (graceful && n) {
+        /* no allocation here: the MPM's threads still use pchild */
         ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf, FXLOGNO(0034)
-                      "graceful restart: closing %d WebSocket tunnel(s)", n);
+                     "graceful %s: closing %d WebSocket tunnel(s) over %"
+                     APR_TIME_T_FMT " ms",
+                     event == FASTEXC_TUNNEL_RESTART ? "restart" : "stop", n,
+                     i > 1 && fastexc_tunnel_spread_on()
+                     ? apr_time_as_msec(fastexc_tunnel_spread) : 0);
     }
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Every field of the per-directory configuration has its "unset" value in
-fastexc_conf_create() and its merge rule in fastexc_conf_merge():
-a field added to fastexc_dir_conf without both fails `make lint`.
+fastexc_conf_create() and its merge rule in fastexc_conf_merge(), and every
+field of the server-wide one in fastexc_conf_srv_create() and
+fastexc_conf_srv_merge(): a field added without both fails `make lint`.
 
 Fields are read from the struct in glue/mod_fastexc_config.h, nested structs
 by their path (http.enabled); a member whose type is a typedef (a rules list,
@@ -14,12 +15,12 @@ HEADER = "glue/mod_fastexc_config.h"
 SOURCE = "glue/mod_fastexc_config.c"
 
 
-def fields(header):
+def fields(header, struct):
     text = open(header, encoding="utf-8").read()
-    end = text.find("\n} fastexc_dir_conf;")
+    end = text.find("\n} %s;" % struct)
     start = text.rfind("typedef struct {", 0, end)
     if end < 0 or start < 0:
-        sys.exit("check-config: no fastexc_dir_conf in " + header)
+        sys.exit("check-config: no %s in %s" % (struct, header))
     body = re.sub(r"/\*.*?\*/", "", text[start + 16:end], flags=re.S)
     out, group = [], None
     for line in body.split("\n"):
@@ -44,24 +45,34 @@ def function_body(source, name):
     return m.group(1)
 
 
+# (struct, its create function and the variable it fills, its merge)
+CONFIGS = (
+    ("fastexc_dir_conf", "fastexc_conf_create", "dc", "fastexc_conf_merge"),
+    ("fastexc_srv_conf", "fastexc_conf_srv_create", "sc",
+     "fastexc_conf_srv_merge"),
+)
+
+
 def main():
-    create = function_body(SOURCE, "fastexc_conf_create")
-    merge = function_body(SOURCE, "fastexc_conf_merge")
-    bad = []
-    names = fields(HEADER)
-    for f in names:
-        pat = re.escape(f)
-        if not re.search(r"dc->%s\b" % pat, create):
-            bad.append("%s has no unset value in fastexc_conf_create()" % f)
-        if not (re.search(r"dc->%s\b" % pat, merge)
-                or re.search(r"FASTEXC_MERGE\w*\(%s\b" % pat, merge)):
-            bad.append("%s has no merge rule in fastexc_conf_merge()" % f)
+    bad, counts = [], []
+    for struct, create_fn, var, merge_fn in CONFIGS:
+        create = function_body(SOURCE, create_fn)
+        merge = function_body(SOURCE, merge_fn)
+        names = fields(HEADER, struct)
+        counts.append(len(names))
+        for f in names:
+            pat = re.escape(f)
+            if not re.search(r"%s->%s\b" % (var, pat), create):
+                bad.append("%s has no unset value in %s()" % (f, create_fn))
+            if not (re.search(r"dc->%s\b" % pat, merge)
+                    or re.search(r"FASTEXC_MERGE\w*\(%s\b" % pat, merge)):
+                bad.append("%s has no merge rule in %s()" % (f, merge_fn))
     if bad:
         for b in bad:
             print("check-config: " + b, file=sys.stderr)
         sys.exit(1)
-    print("check-config: %d per-directory fields, each with an unset value "
-          "and a merge rule" % len(names))
+    print("check-config: %d per-directory and %d server-wide fields, each "
+          "with an unset value and a merge rule" % tuple(counts))
 
 
 if __name__ == "__main__":

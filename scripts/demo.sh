@@ -98,6 +98,7 @@ Try (every answer is byte for byte what FastAPI's HTTPException sends):
   /usr/bin/python3 -m websockets ws://127.0.0.1:$PORT/ws/tunnel        # an echo session; then:
        # wait 20 s: Close 1001 | kill \$(cat $root/uvicorn.pid): Close 1011
        # $HTTPD -f $root/httpd.conf -k graceful: Close 1012
+       # $HTTPD -f $root/httpd.conf -k graceful-stop: Close 1001 (the demo stops)
   curl -i -H 'Upgrade: websocket' -H 'Connection: Upgrade' \\
        -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \\
        $u/ws/uvicorn-style                  # FastExcWebSocketReject http: 403 JSON

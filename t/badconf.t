@@ -35,6 +35,8 @@ FastExcWebSocketTunnelClose On
 FastExcWebSocketTunnelClose backend 4011 "backend lost ✓"
 FastExcWebSocketTunnelClose timeout 1001
 FastExcWebSocketTunnelClose restart Off
+FastExcWebSocketTunnelClose stop 4100 "Back in a moment"
+FastExcWebSocketTunnelCloseSpread 1500ms
 FastExcFormat problem
 FastExcProblemType https://example.com/probs/out-of-credit
 FastExcLogLevel notice
@@ -136,7 +138,19 @@ my @cases = (
     ['tunnel close without arguments', 'FastExcWebSocketTunnelClose',
      qr/FastExcWebSocketTunnelClose: "" is not On, Off, or an end/],
     ['tunnel close: unknown end', 'FastExcWebSocketTunnelClose crash 1011',
-     qr/FastExcWebSocketTunnelClose: "crash" is not On, Off, or an end \(backend, timeout, restart\)/],
+     qr/FastExcWebSocketTunnelClose: "crash" is not On, Off, or an end \(backend, timeout, restart, stop\)/],
+    ['tunnel close: stop without code', 'FastExcWebSocketTunnelClose stop',
+     qr/FastExcWebSocketTunnelClose: "stop" is not On, Off, or an end/],
+    ['spread not a time', 'FastExcWebSocketTunnelCloseSpread soon',
+     qr/FastExcWebSocketTunnelCloseSpread: "soon" is not a time/],
+    ['spread too long', 'FastExcWebSocketTunnelCloseSpread 2h',
+     qr/FastExcWebSocketTunnelCloseSpread: at most 3600 seconds/],
+    ['spread in a virtual host: one schedule per child',
+     "<VirtualHost *:65001>\nFastExcWebSocketTunnelCloseSpread 10\n</VirtualHost>",
+     qr/FastExcWebSocketTunnelCloseSpread cannot occur within <VirtualHost> section/],
+    ['spread in a <Location>',
+     "<Location /l>\nFastExcWebSocketTunnelCloseSpread 10\n</Location>",
+     qr/FastExcWebSocketTunnelCloseSpread not allowed in <Location> context/],
     ['tunnel close: end without code', 'FastExcWebSocketTunnelClose backend',
      qr/FastExcWebSocketTunnelClose: "backend" is not On, Off, or an end/],
     ['tunnel close: code not sendable', 'FastExcWebSocketTunnelClose backend 1006',

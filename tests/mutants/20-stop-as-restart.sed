@@ -1,0 +1,4 @@
+# file: glue/mod_fastexc_tunnel.c
+# tests: t/stop.t
+# bug: a graceful stop taken for a restart (the generation test inverted)
+s/            ? FASTEXC_TUNNEL_RESTART : FASTEXC_TUNNEL_STOP;/            ? FASTEXC_TUNNEL_STOP : FASTEXC_TUNNEL_RESTART;/
