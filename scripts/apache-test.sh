@@ -44,9 +44,34 @@ rm -rf "$stage/t/logs" "$stage/t/conf/apache_test_config.pm"
     echo "TypesConfig /etc/mime.types"
 } > "$stage/t/conf/modules.load"
 
+# A base port of its own, free now, unless the caller gives one (-port N):
+# Apache::Test's "-port select" starts every run at 8529, and its vhosts
+# take the ports that follow, so two runs at once (make coverage beside
+# make test, another engineer's) took each other's. Random from urandom
+# (not the clock: runs start in the same second), on a 50-port grid in
+# 10000-29950, below the kernel's ephemeral range the tests' own servers
+# draw from.
+port=
+case " $* " in
+*" -port "*) ;;
+*)
+    port=$($PERL -MIO::Socket::INET -e '
+        open my $r, "<", "/dev/urandom" or die "urandom: $!";
+        for (1 .. 50) {
+            read($r, my $b, 2) == 2 or die "urandom: $!";
+            my $p = 10000 + (unpack("n", $b) % 400) * 50;
+            next unless IO::Socket::INET->new(LocalAddr => "127.0.0.1",
+                LocalPort => $p, Listen => 1, ReuseAddr => 1);
+            print $p;
+            exit 0;
+        }
+        exit 1;')
+    ;;
+esac
+
 chmod -R a+rX "$stage"
 cd "$stage"
 export EXTRA_CFLAGS="-I$stage/include"
 export FASTEXC_PYTHON="$PYTHON"
 $PERL t/TEST.PL -apxs "$APXS" -httpd "$HTTPD" \
-    -httpd_conf "$stage/t/conf/modules.load" -port select "$@"
+    -httpd_conf "$stage/t/conf/modules.load" ${port:+-port "$port"} "$@"

@@ -60,11 +60,9 @@ for d in $(cd "$out/module" && find . -name '*.gcno' -exec dirname {} \; | sort 
 done
 chmod -R a+rwx "$gcda"
 status=0
-# a random base port: concurrent runs of the suite all try 8529 first
-port=$(awk 'BEGIN { srand(); print 20000 + int(rand() * 20000) }')
 (umask 000; GCOV_PREFIX="$gcda" FASTEXC_SO="$out/module/.libs/mod_fastexc.so" \
     APXS="$APXS" HTTPD="$HTTPD" PYTHON="$PYTHON" \
-    sh "$top/scripts/apache-test.sh" -port "$port" > "$out/apache-test.log" 2>&1) \
+    sh "$top/scripts/apache-test.sh" > "$out/apache-test.log" 2>&1) \
     || status=$?
 grep -E "^(Files=|Result:|Failed)" "$out/apache-test.log" || true
 cp -R "$gcda$out/module/." "$out/module/"

@@ -42,12 +42,10 @@ stages() {
             "$dir/differential.log" && echo differential || echo error
         return
     fi
-    # a random base port: runs of the suite that start at the same time
-    # (another engineer's) all try 8529 first
+    # a run that could not start (not a failed test) is tried again
     for try in 1 2 3; do
-        port=$(awk 'BEGIN { srand(); print 20000 + int(rand() * 20000) }')
         APXS="$APXS" HTTPD="$HTTPD" PYTHON="$PYTHON" PERL="$PERL" \
-            sh scripts/apache-test.sh -port "$port" $tests \
+            sh scripts/apache-test.sh $tests \
             >"$dir/apache-test.log" 2>&1 && { echo none; return; }
         grep -q "^Result: FAIL" "$dir/apache-test.log" \
             && { echo apache-test; return; }
