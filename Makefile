@@ -30,7 +30,7 @@ HEADERS  = include/mod_fastexc.h include/fastexc_core.h include/fastexc_ws.h \
 MODULE   = .libs/mod_fastexc.so
 WARN     = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 
-.PHONY: all build deps run stop test unit apache-test lint bench bench-smoke \
+.PHONY: all build deps run stop test unit apache-test lint bench bench-smoke repeat \
         sanitize memcheck soak fuzz fuzz-smoke \
         install clean differential coverage mutate deb package-test
 
@@ -94,6 +94,11 @@ test: deps
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory bench-smoke
 	@$(MAKE) --no-print-directory package-test
+
+# the suite REPEAT times in a row (default 20): flaky tests are bugs
+repeat: build
+	@APXS="$(APXS)" HTTPD="$(HTTPD)" PYTHON="$(PYTHON)" PERL="$(PERL)" \
+	    MAKE="$(MAKE)" sh scripts/repeat.sh
 
 # each planted bug of tests/mutants/ in a copy of the tree, against the
 # Check, differential and relevant Apache::Test tests (slow; not in test)
