@@ -130,7 +130,6 @@ void fastexc_error_insert_filter(request_rec *r)
         fastexc_account_http(r, resp);
         resp = fastexc_render_format(r, resp);
     }
-    resp = fastexc_render_format(r, resp);
     ctx = apr_pcalloc(r->pool, sizeof(*ctx));
     ctx->resp = resp;
     ap_add_output_filter_handle(fastexc_error_filter_handle, ctx, r,

@@ -49,6 +49,13 @@ my @cases = (
       body => "partial\n",
       log => qr/FX0036: exception 418 raised after the response started: not sent/,
       unlike => qr/FX0027: exception 418/ },
+    { label => 'raise after the headers were sent, FastExcFormat problem: '
+               . 'not sent either (the child crashed rendering nothing)',
+      path => '/api/late-problem', req => [['X-Late', 'flush']],
+      status => 200, ctype => 'text/plain', chunked => 1,
+      headers => { 'X-Late' => undef }, body => "partial\n",
+      log => qr/FX0036: exception 418 raised after the response started: not sent/,
+      unlike => qr/FX0027: exception 418|exit signal/ },
     { label => 'output filter: raise, then an error bucket before any body',
       path => '/api-filter/file.txt', req => [['X-Filter-Raise', 'first']],
       status => 409, reason => 'Conflict', ctype => $JSON,
@@ -175,9 +182,9 @@ for my $c (@cases) {
 # The handshake, then every byte until the server closes; the client
 # answers the first Close (as a client must) and then only reads.
 sub upgrade {
-    my (@headers) = @_;
+    my ($path, @headers) = @_;
     my $sock = fx_connect();
-    fx_send($sock, path => '/api/twice', close => 0, headers => [
+    fx_send($sock, path => $path, close => 0, headers => [
         ['Upgrade', 'websocket'], ['Connection', 'Upgrade'],
         ['Sec-WebSocket-Key', 'dGhlIHNhbXBsZSBub25jZQ=='],
         ['Sec-WebSocket-Version', 13], @headers]);
@@ -216,11 +223,16 @@ my @ws_cases = (
       # {"detail":"after"} was written after the Close frame
       log => qr/FX0028: WebSocket closed with 4001, reason "first".*FX0035: error 409 after the WebSocket upgrade was answered: not sent/s,
       unlike => qr/FX0027: exception 409/ },
+    { label => 'the same with FastExcFormat problem (the child crashed '
+               . 'rendering nothing)',
+      path => '/api/twice-problem', req => [['X-Twice', 'ws-http']],
+      log => qr/FX0028: WebSocket closed with 4001, reason "first".*FX0035: error 409 after the WebSocket upgrade was answered: not sent/s,
+      unlike => qr/FX0027: exception 409|exit signal/ },
 );
 for my $c (@ws_cases) {
     my $label = $c->{label};
     my $mark = -s $log;
-    my ($bytes, $eof) = upgrade(@{ $c->{req} });
+    my ($bytes, $eof) = upgrade($c->{path} || '/api/twice', @{ $c->{req} });
     my $added = fx_log_since($mark);
     is(unpack('H*', substr($bytes, 0, length($head) + length $first)),
        unpack('H*', $head . $first), "$label: 101, then the first Close");

@@ -65,9 +65,18 @@
 <Location /api/late>
     SetHandler fastexc-test-late
 </Location>
+<Location /api/late-problem>
+    SetHandler fastexc-test-late
+    FastExcFormat problem
+</Location>
 <Location /api/twice>
     SetHandler fastexc-test-twice
     FastExcWebSocketCloseTimeout 1
+</Location>
+<Location /api/twice-problem>
+    SetHandler fastexc-test-twice
+    FastExcWebSocketCloseTimeout 1
+    FastExcFormat problem
 </Location>
 Alias /api-filter "@DocumentRoot@/static"
 <Location /api-filter>
