@@ -136,56 +136,6 @@ void fastexc_error_insert_filter(request_rec *r)
                                 r->connection);
 }
 
-static int fastexc_error_unset_header(void *rec, const char *name,
-                                      const char *value)
-{
-    request_rec *r = rec;
-
-    apr_table_unset(r->headers_out, name);
-    apr_table_unset(r->err_headers_out, name);
-    return 1;
-}
-
-static int fastexc_error_set_header(void *rec, const char *name,
-                                    const char *value)
-{
-    request_rec *r = rec;
-
-    if (strcasecmp(name, "Content-Type") == 0) {
-        ap_set_content_type(r, value);
-    }
-    else {
-        apr_table_addn(r->err_headers_out, name, value);
-    }
-    return 1;
-}
-
-/* Status line and headers, before the first bucket reaches HTTP_HEADER.
- * ap_send_error_response() sets text/html after our hook ran, so the type
- * is set here; only err_headers_out survive an error response. */
-static void fastexc_error_start(request_rec *r,
-                                const fastexc_response_t *resp)
-{
-    const char *phrase = fastexc_phrase(resp->status);
-
-    r->status_line = apr_psprintf(r->pool, "%d %s", resp->status,
-                                  phrase ? phrase : "");
-    if (fastexc_status_has_body(resp->status)) {
-        ap_set_content_type(r, resp->content_type ? resp->content_type
-                                                  : "application/json");
-    }
-    else {
-        /* 204/304 skip the part of ap_send_error_response() that clears
-         * what the request set before the error. */
-        apr_table_clear(r->headers_out);
-        r->content_type = NULL;
-    }
-    if (resp->headers) {
-        apr_table_do(fastexc_error_unset_header, r, resp->headers, NULL);
-        apr_table_do(fastexc_error_set_header, r, resp->headers, NULL);
-    }
-}
-
 /* Replaces httpd's canned error body with the exception's JSON body. The
  * body goes out with EOS in one brigade, so CONTENT_LENGTH can count it:
  * nothing passes before (a canned body over 8 KB comes in several
@@ -196,7 +146,7 @@ static apr_status_t fastexc_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     apr_bucket *e;
 
     if (!ctx->started && ctx->resp) {
-        fastexc_error_start(f->r, ctx->resp);
+        fastexc_render_start(f->r, ctx->resp);
     }
     ctx->started = 1;
     while ((e = APR_BRIGADE_FIRST(bb)) != APR_BRIGADE_SENTINEL(bb)) {

@@ -268,6 +268,52 @@ const fastexc_response_t *fastexc_render_format(request_rec *r,
     return problem;
 }
 
+static int fastexc_render_unset_header(void *rec, const char *name,
+                                      const char *value)
+{
+    request_rec *r = rec;
+
+    apr_table_unset(r->headers_out, name);
+    apr_table_unset(r->err_headers_out, name);
+    return 1;
+}
+
+static int fastexc_render_set_header(void *rec, const char *name,
+                                    const char *value)
+{
+    request_rec *r = rec;
+
+    if (strcasecmp(name, "Content-Type") == 0) {
+        ap_set_content_type(r, value);
+    }
+    else {
+        apr_table_addn(r->err_headers_out, name, value);
+    }
+    return 1;
+}
+
+void fastexc_render_start(request_rec *r, const fastexc_response_t *resp)
+{
+    const char *phrase = fastexc_phrase(resp->status);
+
+    r->status_line = apr_psprintf(r->pool, "%d %s", resp->status,
+                                  phrase ? phrase : "");
+    if (fastexc_status_has_body(resp->status)) {
+        ap_set_content_type(r, resp->content_type ? resp->content_type
+                                                  : "application/json");
+    }
+    else {
+        /* 204/304 skip the part of ap_send_error_response() that clears
+         * what the request set before the error. */
+        apr_table_clear(r->headers_out);
+        r->content_type = NULL;
+    }
+    if (resp->headers) {
+        apr_table_do(fastexc_render_unset_header, r, resp->headers, NULL);
+        apr_table_do(fastexc_render_set_header, r, resp->headers, NULL);
+    }
+}
+
 /* Default bodies for every status with a phrase, once per configuration. */
 void fastexc_render_init(apr_pool_t *pconf)
 {

@@ -42,4 +42,10 @@ const fastexc_response_t *fastexc_render_text(request_rec *r,
 const fastexc_response_t *fastexc_render_format(request_rec *r,
                                                 const fastexc_response_t *resp);
 
+/* resp's status line and headers on r, as the response's own, before its
+ * first bucket reaches HTTP_HEADER (on an error response:
+ * ap_send_error_response() set text/html after the error filters were
+ * added, and only err_headers_out survive it). */
+void fastexc_render_start(request_rec *r, const fastexc_response_t *resp);
+
 #endif /* MOD_FASTEXC_RENDER_H */
