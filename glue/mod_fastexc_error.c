@@ -106,6 +106,9 @@ void fastexc_error_insert_filter(request_rec *r)
     const fastexc_response_t *resp;
     fastexc_error_ctx *ctx;
 
+    if (rc && rc->sent) {
+        return;     /* a raise sent directly (mod_fastexc_raise.c) */
+    }
     if (rc && rc->ws_answered) {
         /* the connection carries WebSocket frames now: no HTTP response of
          * any kind may follow our Close */

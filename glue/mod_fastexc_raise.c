@@ -199,6 +199,65 @@ const void *fastexc_raise_match(request_rec *r,
     return NULL;
 }
 
+/* A configured raise sent as the response itself: what ap_die(),
+ * ap_send_error_response() and the error filter do together, without the
+ * HTML page httpd builds for the filter to throw away. What only the error
+ * path does keeps it: an ErrorDocument, Location (3xx, 201) and Allow (405,
+ * 501), 204 and 304, a proxy's 401 made 407, an answer to an upgrade, a
+ * subrequest's status, an error in an error document, HTTP/0.9. Returns
+ * DONE once sent, else the status for the hook to return (ap_die()). */
+static int fastexc_raise_send(request_rec *r, const fastexc_response_t *resp)
+{
+    int status = fastexc_raise_record(r, resp);
+    apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
+    apr_bucket_brigade *bb;
+    apr_table_t *tmp;
+
+    if (r->main || r->assbackwards || !fastexc_status_has_body(status)
+        || ap_is_HTTP_REDIRECT(status) || status == HTTP_CREATED
+        || status == HTTP_METHOD_NOT_ALLOWED
+        || status == HTTP_NOT_IMPLEMENTED
+        || (status == HTTP_UNAUTHORIZED && r->proxyreq == PROXYREQ_PROXY)
+        || (r->prev && ap_is_HTTP_ERROR(r->prev->status))
+        || ap_response_code_string(r, ap_index_of_response(status))
+        || apr_table_get(r->headers_in, "Upgrade")) {
+        return status;
+    }
+    /* ap_die() */
+    r->status = status;
+    if (ap_status_drops_connection(status)) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
+    /* ap_send_error_response(): the resource filters go, others' error
+     * filters come (mod_headers' "always"); ours is not needed */
+    fastexc_raise_state(r)->sent = 1;
+    r->eos_sent = 0;
+    r->output_filters = r->proto_output_filters;
+    ap_run_insert_error_filter(r);
+    tmp = r->headers_out;
+    r->headers_out = r->err_headers_out;
+    r->err_headers_out = tmp;
+    apr_table_clear(r->err_headers_out);
+    r->content_languages = NULL;
+    r->content_encoding = NULL;
+    r->clength = 0;
+    /* the error filter's part: counted, then the scope's format */
+    fastexc_account_http(r, resp);
+    resp = fastexc_render_format(r, resp);
+    fastexc_render_start(r, resp);
+    /* body and EOS in one brigade, so CONTENT_LENGTH counts it; transient:
+     * copied if the core sets it aside. A client gone is the core's to
+     * log; the request body is discarded as the request ends
+     * (ap_finalize_request_protocol()). */
+    bb = apr_brigade_create(r->pool, ba);
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_transient_create(resp->body,
+                                                            resp->body_len,
+                                                            ba));
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(ba));
+    ap_pass_brigade(r->output_filters, bb);
+    return DONE;
+}
+
 /* Fixups run after access control and before every handler, mod_proxy's
  * included, with the final per-directory configuration. */
 int fastexc_raise_fixups(request_rec *r)
@@ -211,7 +270,7 @@ int fastexc_raise_fixups(request_rec *r)
     if (!exc) {
         return DECLINED;
     }
-    return fastexc_raise_record(r, fastexc_render(r, exc, exc->status));
+    return fastexc_raise_send(r, fastexc_render(r, exc, exc->status));
 }
 
 int fastexc_raise_handler(request_rec *r)
@@ -228,7 +287,7 @@ int fastexc_raise_handler(request_rec *r)
     if (!exc && dc->http.details) {
         exc = apr_hash_get(dc->http.details, &status, sizeof(status));
     }
-    return fastexc_raise_record(r, fastexc_render(r, exc,
-                                                    exc ? exc->status
-                                                        : status));
+    return fastexc_raise_send(r, fastexc_render(r, exc,
+                                                  exc ? exc->status
+                                                      : status));
 }

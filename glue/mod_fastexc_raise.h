@@ -13,6 +13,7 @@ typedef struct fastexc_tunnel fastexc_tunnel_t;
 /* What a request keeps: in r->request_config. */
 typedef struct {
     const fastexc_response_t *raised;   /* the exception r raised */
+    int sent;                   /* sent directly, not by the error path */
     int ws_answered;            /* 101 sent: the connection is taken over */
     int ws_http;                /* an upgrade answered over HTTP on purpose */
     fastexc_tunnel_t *tunnel;   /* a watched WebSocket tunnel */

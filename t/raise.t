@@ -166,6 +166,29 @@ SKIP: {
     like($out, qr{static file, 22 bytes}, 'h2c: pass-through body');
 }
 
+# Keep-alive after a raise with a request body: the body is discarded (not
+# read as the next request), the next request on the connection answered;
+# a raise whose status drops the connection (413) closes it instead.
+for my $c (['small body', 'x=1'], ['128 KiB body', 'y' x (128 * 1024)]) {
+    my ($label, $body) = @$c;
+    my $sock = fx_connect();
+    fx_send($sock, method => 'POST', path => '/raise/text', body => $body,
+            close => 0);
+    fx_send($sock, path => '/static/file.txt');
+    my ($res, $next) = ({}, {});
+    eval {
+        $res = fx_read_response($sock);
+        $next = fx_read_response($sock, buffer => $res->{leftover});
+        1;
+    } or diag("$label: $@");
+    close $sock;
+    is("$res->{status} $res->{body}", q(404 {"detail":"Item not found"}),
+       "keep-alive, POST with a $label: raised");
+    is(($next->{status} // 'none') . ' ' . ($next->{body} // ''),
+       "200 static file, 22 bytes\n",
+       "keep-alive, POST with a $label: the next request answered");
+}
+
 # A condition that fails to evaluate is one documented outcome: the rule is
 # skipped as if false, logged at error (FX0011), the next rule tried.
 {
