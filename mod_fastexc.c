@@ -67,6 +67,20 @@ static void fastexc_child_init(apr_pool_t *pchild, server_rec *s)
     fastexc_tunnel_child_init(pchild, s);
 }
 
+/* SetHandler fastexc and fastexc-metrics, with one look at r->handler for
+ * both: every request passes here (httpd names its content type as the
+ * handler when none was set), few are ours. */
+static int fastexc_handler(request_rec *r)
+{
+    int rv;
+
+    if (!r->handler || strncmp(r->handler, "fastexc", 7) != 0) {
+        return DECLINED;
+    }
+    rv = fastexc_raise_handler(r);
+    return rv != DECLINED ? rv : fastexc_metrics_handler(r);
+}
+
 static void fastexc_register_hooks(apr_pool_t *p)
 {
     ap_hook_post_config(fastexc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
@@ -75,10 +89,9 @@ static void fastexc_register_hooks(apr_pool_t *p)
     /* REALLY_FIRST: before mod_proxy's handler (FIRST) opens a backend
      * connection for a proxied upgrade */
     ap_hook_handler(fastexc_upgrade_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
-    /* SetHandler fastexc */
-    ap_hook_handler(fastexc_raise_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    /* SetHandler fastexc-metrics: the counters for Prometheus */
-    ap_hook_handler(fastexc_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /* SetHandler fastexc; SetHandler fastexc-metrics: the counters for
+     * Prometheus */
+    ap_hook_handler(fastexc_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* a proxied upgrade in a FastExcWebSocketBackendError scope: watch the
      * backend's answer */
     ap_hook_insert_filter(fastexc_upgrade_insert_filter, NULL, NULL,

@@ -122,9 +122,9 @@ apr_interval_time_t fastexc_conf_tunnel_spread(server_rec *s)
 
 /* ---- create / merge ------------------------------------------------- */
 
-void *fastexc_conf_create(apr_pool_t *p, char *dir)
+/* Every field "unset": a scope's configuration before its directives. */
+static void fastexc_conf_unset(fastexc_dir_conf *dc)
 {
-    fastexc_dir_conf *dc = apr_palloc(p, sizeof(*dc));
     int i;
 
     dc->rules.raise.inherit = FASTEXC_UNSET;
@@ -147,7 +147,30 @@ void *fastexc_conf_create(apr_pool_t *p, char *dir)
         dc->tunnel.close[i].exc = NULL;
     }
     dc->log.level = FASTEXC_UNSET;
+}
+
+/* A scope that set nothing, to tell one by its bytes: made by the first
+ * create, at startup (before any thread), zeroed padding and all. */
+static fastexc_dir_conf fastexc_conf_nothing;
+static int fastexc_conf_nothing_made;
+
+void *fastexc_conf_create(apr_pool_t *p, char *dir)
+{
+    /* zeroed: the padding compares equal too */
+    fastexc_dir_conf *dc = apr_pcalloc(p, sizeof(*dc));
+
+    fastexc_conf_unset(dc);
+    if (!fastexc_conf_nothing_made) {
+        fastexc_conf_unset(&fastexc_conf_nothing);
+        fastexc_conf_nothing_made = 1;
+    }
     return dc;
+}
+
+/* Whether dc is a scope that set nothing (a merged one never says so). */
+static int fastexc_conf_is_nothing(const fastexc_dir_conf *dc)
+{
+    return memcmp(dc, &fastexc_conf_nothing, sizeof(*dc)) == 0;
 }
 
 /* A scope's own rules first, then the inherited ones unless cut ("Off").
@@ -185,9 +208,20 @@ static apr_hash_t *fastexc_conf_merge_hash(apr_pool_t *p, apr_hash_t *base,
 void *fastexc_conf_merge(apr_pool_t *p, void *basev, void *addv)
 {
     const fastexc_dir_conf *base = basev, *add = addv;
-    fastexc_dir_conf *dc = apr_palloc(p, sizeof(*dc));
+    fastexc_dir_conf *dc;
     int i;
 
+    /* httpd merges every request's sections again: where one side set
+     * nothing, the merge is the other side, as it stands (configurations
+     * are never changed after startup; a rule list's "Off" is only read
+     * from the side that adds) */
+    if (fastexc_conf_is_nothing(add)) {
+        return basev;
+    }
+    if (fastexc_conf_is_nothing(base)) {
+        return addv;
+    }
+    dc = apr_palloc(p, sizeof(*dc));
     dc->rules.raise = fastexc_conf_merge_rules(p, &base->rules.raise,
                                           &add->rules.raise);
     dc->rules.ws = fastexc_conf_merge_rules(p, &base->rules.ws, &add->rules.ws);

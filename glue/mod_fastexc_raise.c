@@ -264,10 +264,12 @@ int fastexc_raise_fixups(request_rec *r)
 {
     const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                       &fastexc_module);
-    const fastexc_exc_t *exc = fastexc_raise_match(r, dc->rules.raise.list,
-                                                   "FastExcRaise");
+    const fastexc_exc_t *exc;
 
-    if (!exc) {
+    /* every request passes here: most scopes raise nothing */
+    if (!dc->rules.raise.list
+        || !(exc = fastexc_raise_match(r, dc->rules.raise.list,
+                                       "FastExcRaise"))) {
         return DECLINED;
     }
     return fastexc_raise_send(r, fastexc_render(r, exc, exc->status));
