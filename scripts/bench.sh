@@ -80,14 +80,25 @@ chmod -R a+rX "$work"
 
 P_HTTPD=$(free_port); P_PASS_ON=$(free_port); P_PASS_OFF=$(free_port)
 P_NGINX=$(free_port)
-P_FASTAPI=$(free_port); P_CG=$(free_port)
+P_FASTAPI=$(free_port); P_FASTAPI2=$(free_port); P_CG=$(free_port)
+P_DEBIAN=$(free_port)
 P_TUNNEL=$(free_port); P_WSECHO=$(free_port)
 
 # One httpd for the mod_fastexc peers and httpd's own (main); two more for
 # the pass-through comparison that differ only by mod_fastexc's LoadModule
 # (pass-on, pass-off). Same MPM, fixed processes.
-httpd_conf() {   # name port mode: main|pass-on|pass-off
+# Debian's apache2 enables these modules by default (its postinst): the
+# second row measures the same peers with them loaded, as most servers run.
+DEBIAN_MODULES="access_compat alias auth_basic authn_core authn_file authz_host
+    authz_user autoindex deflate dir env filter negotiation reqtimeout setenvif
+    status"
+httpd_conf() {   # name port mode: main|debian|pass-on|pass-off
     httpd_preamble "$1" "$2"
+    if [ "$3" = debian ]; then
+        for m in $DEBIAN_MODULES; do
+            [ "$m" = alias ] || echo "LoadModule ${m}_module $libexec/mod_$m.so"
+        done
+    fi
     cat <<EOF
 LoadModule alias_module $libexec/mod_alias.so
 LoadModule headers_module $libexec/mod_headers.so
@@ -114,7 +125,7 @@ EOF
     if [ "$3" != pass-off ]; then
         echo "LoadModule fastexc_module $work/modules/mod_fastexc.so"
     fi
-    if [ "$3" = main ]; then
+    if [ "$3" = main ] || [ "$3" = debian ]; then
         cat <<EOF
 LoadModule fastexc_test_module $work/modules/.libs/mod_fastexc_test.so
 <Location /raise>
@@ -132,7 +143,8 @@ EOF
 httpd_conf main "$P_HTTPD" main > "$work/httpd-main.conf"
 httpd_conf pass-on "$P_PASS_ON" pass-on > "$work/httpd-pass-on.conf"
 httpd_conf pass-off "$P_PASS_OFF" pass-off > "$work/httpd-pass-off.conf"
-for c in main pass-on pass-off; do "$HTTPD" -f "$work/httpd-$c.conf" -k start; done
+httpd_conf debian "$P_DEBIAN" debian > "$work/httpd-debian.conf"
+for c in main debian pass-on pass-off; do "$HTTPD" -f "$work/httpd-$c.conf" -k start; done
 
 cat > "$work/nginx.conf" <<EOF
 worker_processes 2;
@@ -159,22 +171,33 @@ EOF
 mkdir -p "$work/nginx-tmp"
 nginx -c "$work/nginx.conf" -p "$work" 2>/dev/null
 
-"$PYTHON" -m uvicorn --app-dir "$top/t/fastapi" --host 127.0.0.1 \
-    --port "$P_FASTAPI" --workers 2 --log-level warning --no-access-log \
-    app:app >/dev/null 2>&1 &
-pids+=($!)
-for p in "$P_HTTPD" "$P_PASS_ON" "$P_PASS_OFF" "$P_NGINX" "$P_FASTAPI"; do
+# FastAPI at its best on this machine: one uvicorn worker per core (with
+# httptools and uvloop, as uvicorn[standard] runs), each its own process on
+# its own port, so that the load generator, not the kernel's accept
+# queue, decides how connections are shared (with --workers 2 on one
+# socket the kernel gave one worker all of them in some runs: bimodal).
+for p in "$P_FASTAPI" "$P_FASTAPI2"; do
+    "$PYTHON" -m uvicorn --app-dir "$top/t/fastapi" --host 127.0.0.1 \
+        --port "$p" --workers 1 --log-level warning --no-access-log \
+        app:app >/dev/null 2>&1 &
+    pids+=($!)
+done
+for p in "$P_HTTPD" "$P_DEBIAN" "$P_PASS_ON" "$P_PASS_OFF" "$P_NGINX" \
+         "$P_FASTAPI" "$P_FASTAPI2"; do
     wait_port "$p"
 done
 
-# name|url|wrk/ab header arguments
+# name|url|wrk/ab header arguments|second url (FastAPI's second worker;
+# else the same url)
 PEERS=(
   "fastexc-raise|http://127.0.0.1:$P_HTTPD/raise|"
   "fastexc-capi|http://127.0.0.1:$P_HTTPD/capi|X-Raise-Phase: handler;X-Raise-Status: 404"
   "errordocument|http://127.0.0.1:$P_HTTPD/errordocument/missing|"
   "static-floor|http://127.0.0.1:$P_HTTPD/static.json|"
+  "debian-raise|http://127.0.0.1:$P_DEBIAN/raise|"
+  "debian-errordocument|http://127.0.0.1:$P_DEBIAN/errordocument/missing|"
   "nginx|http://127.0.0.1:$P_NGINX/|"
-  "fastapi|http://127.0.0.1:$P_FASTAPI/conf/missing|"
+  "fastapi|http://127.0.0.1:$P_FASTAPI/conf/missing||http://127.0.0.1:$P_FASTAPI2/conf/missing"
   "pass-loaded|http://127.0.0.1:$P_PASS_ON/pass/static.json|"
   "pass-unloaded|http://127.0.0.1:$P_PASS_OFF/pass/static.json|"
 )
@@ -186,8 +209,9 @@ hdr_args() {   # "A: b;C: d" -> -H 'A: b' -H 'C: d'
 # A benchmark of a wrong answer is worthless: check every peer first.
 echo "bench: checking every peer's answer"
 for peer in "${PEERS[@]}"; do
-    IFS='|' read -r name url hdrs <<< "$peer"
+    IFS='|' read -r name url hdrs url2 <<< "$peer"
     mapfile -t H < <(hdr_args "$hdrs")
+    [ -z "$url2" ] || curl -s -o /dev/null "$url2" || exit 1
     got=$(curl -s -o "$work/body" -w '%{http_code} %{content_type}' "${H[@]}" "$url")
     body=$(cat "$work/body")
     want="404 application/json"
@@ -199,13 +223,26 @@ for peer in "${PEERS[@]}"; do
 done
 
 # ---- throughput: wrk, peers interleaved, several rounds, medians ----
+# Every peer the same way: two wrk processes at once, CONNS/2 keep-alive
+# connections each, one per URL (FastAPI's two workers) or both on the
+# one URL; the peer's rate is their sum. Each worker of FastAPI gets half
+# the connections, whatever the kernel would have done.
+rps_of() {   # url url2 header-args...
+    local u1=$1 u2=$2 w
+    shift 2
+    wrk -t1 -c$((CONNS / 2)) -d"${DURATION}s" "$@" "$u1" > "$work/wrk-a" &
+    w=$!
+    wrk -t1 -c$((CONNS / 2)) -d"${DURATION}s" "$@" "$u2" > "$work/wrk-b"
+    wait "$w"
+    awk '/^Requests\/sec:/ { s += $2 } END { printf "%.2f", s }' \
+        "$work/wrk-a" "$work/wrk-b"
+}
 declare -A RPS
 for round in $(seq "$ROUNDS"); do
     for peer in "${PEERS[@]}"; do
-        IFS='|' read -r name url hdrs <<< "$peer"
+        IFS='|' read -r name url hdrs url2 <<< "$peer"
         mapfile -t H < <(hdr_args "$hdrs")
-        r=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" "${H[@]}" "$url" \
-            | awk '/^Requests\/sec:/ { print $2 }')
+        r=$(rps_of "$url" "${url2:-$url}" "${H[@]}")
         RPS[$name]="${RPS[$name]:-} $r"
         echo "bench: round $round/$ROUNDS $name $r req/s"
     done
@@ -236,7 +273,7 @@ callgrind_run() {   # mode names...
     for name in "$@"; do
         for peer in "${PEERS[@]}"; do
             [ "${peer%%|*}" = "$name" ] || continue
-            IFS='|' read -r name url hdrs <<< "$peer"
+            IFS='|' read -r name url hdrs _ <<< "$peer"
             url=$(echo "$url" | sed -E "s#127.0.0.1:[0-9]+#127.0.0.1:$P_CG#")
             mapfile -t H < <(hdr_args "$hdrs")
             ab -q -k -n 20 -c 1 "${H[@]}" "$url" >/dev/null 2>&1
@@ -256,16 +293,27 @@ callgrind_run() {   # mode names...
     wait "$vpid" 2>/dev/null || true
 }
 callgrind_run main fastexc-raise fastexc-capi errordocument static-floor
+callgrind_run debian debian-raise debian-errordocument
 callgrind_run pass-on pass-loaded
 callgrind_run pass-off pass-unloaded
 
 # ---- WebSocket rejects per second: 101 + Close against FastAPI ----
+# (as for wrk: two loads of 4 connections at once, one per FastAPI worker)
+ws_rate_of() {   # port port2 path
+    local w
+    "$work/wsload" 127.0.0.1 "$1" "$3" "$WS_SECONDS" 4 > "$work/ws-a" &
+    w=$!
+    "$work/wsload" 127.0.0.1 "$2" "$3" "$WS_SECONDS" 4 > "$work/ws-b"
+    wait "$w"
+    sed -E 's/.*rate=([0-9.]+).*/\1/' "$work/ws-a" "$work/ws-b" \
+        | awk '{ s += $1 } END { printf "%.2f", s }'
+}
 declare -A WS
 for round in $(seq "$ROUNDS"); do
-    for w in "fastexc-ws|$P_HTTPD|/ws" "fastapi-ws|$P_FASTAPI|/ws/raise"; do
-        IFS='|' read -r name port path <<< "$w"
-        r=$("$work/wsload" 127.0.0.1 "$port" "$path" "$WS_SECONDS" 8 \
-            | sed -E 's/.*rate=([0-9.]+).*/\1/')
+    for w in "fastexc-ws|$P_HTTPD|$P_HTTPD|/ws" \
+             "fastapi-ws|$P_FASTAPI|$P_FASTAPI2|/ws/raise"; do
+        IFS='|' read -r name port port2 path <<< "$w"
+        r=$(ws_rate_of "$port" "$port2" "$path")
         WS[$name]="${WS[$name]:-} $r"
         echo "bench: round $round/$ROUNDS $name $r closes/s"
     done
@@ -372,70 +420,110 @@ pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.2f%%", (b > 0 ? (a - b) / b 
 check() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN {
     ok = (op == ">=") ? (v >= t) : (v <= t); print (ok ? "met" : "missed") }'; }
 
+# every figure, for the next run to show beside its own
+declare -A FIG PREV
+FIG_FILE="$out_dir/results.tsv"
+if [ -f "$FIG_FILE" ]; then
+    while IFS=$'\t' read -r k v; do PREV[$k]=$v; done < "$FIG_FILE"
+fi
+prev() { echo "${PREV[$1]:--}"; }
+
 ED=${MED[errordocument]}; FLOOR=${MED[static-floor]}
 R_ED=$(ratio "${MED[fastexc-raise]}" "$ED")
 R_FLOOR=$(ratio "${MED[fastexc-raise]}" "$FLOOR")
 R_FASTAPI=$(ratio "${MED[fastexc-raise]}" "${MED[fastapi]}")
 R_WS=$(ratio "$WS_FASTEXC" "$WS_FASTAPI")
+R_IR_RAISE=$(ratio "${IR[fastexc-raise]}" "${IR[errordocument]}")
+R_IR_CAPI=$(ratio "${IR[fastexc-capi]}" "${IR[errordocument]}")
+R_IR_DEBIAN=$(ratio "${IR[debian-raise]}" "${IR[debian-errordocument]}")
+R_DEBIAN=$(ratio "${MED[debian-raise]}" "${MED[debian-errordocument]}")
 PASS_RPS=$(pct "${MED[pass-loaded]}" "${MED[pass-unloaded]}")
 PASS_IR=$(pct "${IR[pass-loaded]}" "${IR[pass-unloaded]}")
 PASS_RPS_LOSS=$(awk -v a="${MED[pass-loaded]}" -v b="${MED[pass-unloaded]}" 'BEGIN { print (b - a) / b * 100 }')
 PASS_IR_GAIN=$(awk -v a="${IR[pass-loaded]}" -v b="${IR[pass-unloaded]}" 'BEGIN { print (a - b) / b * 100 }')
 RSS_GROWTH_KIB=$(( rss_after - rss_before ))
 R_TUNNEL=$(ratio "$X_ON" "$X_OFF")
+R_IR_TUNNEL=$(ratio "${XFER_IR[tunnel-on]}" "${XFER_IR[tunnel-off]}")
 TUNNEL_IR=$(pct "${XFER_IR[tunnel-on]}" "${XFER_IR[tunnel-off]}")
+for name in "${!MED[@]}"; do FIG[rps:$name]=$(printf '%.0f' "${MED[$name]}"); done
+for name in "${!IR[@]}"; do FIG[ir:$name]=${IR[$name]}; done
+FIG[ws:fastexc]=$(printf '%.0f' "$WS_FASTEXC"); FIG[ws:fastapi]=$(printf '%.0f' "$WS_FASTAPI")
+FIG[ws:ceiling]=$(printf '%.0f' "$CEILING")
+FIG[xfer:tunnel-on]=$X_ON; FIG[xfer:tunnel-off]=$X_OFF; FIG[xfer:direct]=$X_DIRECT
+FIG[xir:tunnel-on]=${XFER_IR[tunnel-on]}; FIG[xir:tunnel-off]=${XFER_IR[tunnel-off]}
+FIG[rss:growth]=$RSS_GROWTH_KIB
+for k in R_ED R_IR_RAISE R_IR_CAPI PASS_IR R_TUNNEL R_IR_TUNNEL R_FASTAPI R_WS \
+         R_DEBIAN R_IR_DEBIAN; do
+    FIG[target:$k]=${!k}
+done
 
 {
 echo "# mod_fastexc benchmark"
 echo
 echo "Generated by \`make bench\` ($(date -u +%Y-%m-%d), $(nproc) cores, $("$HTTPD" -v | sed -n 's/^Server version: //p'), event MPM)."
-echo "Loopback only; wrk -t1 -c$CONNS, $ROUNDS interleaved rounds of ${DURATION}s, medians."
+echo "Loopback only; every peer driven the same way: two \`wrk -t1 -c$((CONNS / 2))\` at once (one per FastAPI worker, both on the one URL otherwise), summed; $ROUNDS interleaved rounds of ${DURATION}s, medians."
 echo "Every peer answers 404 \`{\"detail\":\"Not Found\"}\` as application/json (checked before measuring);"
 echo "the static floor and the pass-through rows answer 200 with the same 22 bytes."
+echo "The lean httpd loads only what a case needs; the Debian rows load Debian's default module set besides."
+echo "\"previous\": the run before this one (bench/results.tsv)."
 echo
-echo "| peer | requests/s | vs ErrorDocument | vs static floor | instructions/request |"
-echo "| --- | ---: | ---: | ---: | ---: |"
+echo "| peer | requests/s | previous | vs ErrorDocument | vs static floor | instructions/request | previous |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 for name in fastexc-raise fastexc-capi errordocument static-floor nginx fastapi; do
-    printf '| %s | %.0f | %s | %s | %s |\n' "$name" "${MED[$name]}" \
+    printf '| %s | %.0f | %s | %s | %s | %s | %s |\n' "$name" "${MED[$name]}" \
+        "$(prev "rps:$name")" \
         "$(ratio "${MED[$name]}" "$ED")" "$(ratio "${MED[$name]}" "$FLOOR")" \
-        "${IR[$name]:--}"
+        "${IR[$name]:--}" "$(prev "ir:$name")"
 done
 echo
-echo "| pass-through (static file, \`FastExc On\` in scope, nothing raised) | requests/s | instructions/request |"
+echo "| Debian's default modules loaded | requests/s | previous | vs its ErrorDocument | instructions/request | previous |"
+echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+for name in debian-raise debian-errordocument; do
+    printf '| %s | %.0f | %s | %s | %s | %s |\n' "$name" "${MED[$name]}" \
+        "$(prev "rps:$name")" \
+        "$(ratio "${MED[$name]}" "${MED[debian-errordocument]}")" \
+        "${IR[$name]:--}" "$(prev "ir:$name")"
+done
+echo
+echo "| pass-through (static file, \`FastExc On\` in scope, nothing raised) | requests/s | instructions/request | previous |"
+echo "| --- | ---: | ---: | ---: |"
+printf '| module not loaded | %.0f | %s | %s |\n' "${MED[pass-unloaded]}" "${IR[pass-unloaded]}" "$(prev ir:pass-unloaded)"
+printf '| module loaded | %.0f | %s | %s |\n' "${MED[pass-loaded]}" "${IR[pass-loaded]}" "$(prev ir:pass-loaded)"
+printf '| difference | %s | %s | %s |\n' "$PASS_RPS" "$PASS_IR" "$(prev target:PASS_IR)"
+echo
+echo "| WebSocket rejects (handshake, Close, close handshake; 2 x 4 connections) | closes/s | previous |"
 echo "| --- | ---: | ---: |"
-printf '| module not loaded | %.0f | %s |\n' "${MED[pass-unloaded]}" "${IR[pass-unloaded]}"
-printf '| module loaded | %.0f | %s |\n' "${MED[pass-loaded]}" "${IR[pass-loaded]}"
-printf '| difference | %s | %s |\n' "$PASS_RPS" "$PASS_IR"
+printf '| mod_fastexc (101 + Close) | %.0f | %s |\n' "$WS_FASTEXC" "$(prev ws:fastexc)"
+printf '| FastAPI/uvicorn (accept, then WebSocketException) | %.0f | %s |\n' "$WS_FASTAPI" "$(prev ws:fastapi)"
+printf '| reference: FastExcRaise 404 on a new connection each time (wrk, Connection: close) | %.0f | %s |\n' "$CEILING" "$(prev ws:ceiling)"
 echo
-echo "| WebSocket rejects (handshake, Close, close handshake; 8 connections) | closes/s |"
-echo "| --- | ---: |"
-printf '| mod_fastexc (101 + Close) | %.0f |\n' "$WS_FASTEXC"
-printf '| FastAPI/uvicorn (accept, then WebSocketException) | %.0f |\n' "$WS_FASTAPI"
-printf '| reference: FastExcRaise 404 on a new connection each time (wrk, Connection: close) | %.0f |\n' "$CEILING"
+echo "| WebSocket tunnel, echo of 4 x $XFER_MIB MiB in 64 KiB binary frames (bench/wsxfer.c, bench/wsecho.c) | MiB/s echoed | vs without | previous |"
+echo "| --- | ---: | ---: | ---: |"
+printf '| through httpd, FastExcWebSocketTunnelClose On | %.1f | %s | %s |\n' "$X_ON" "$R_TUNNEL" "$(prev xfer:tunnel-on)"
+printf '| through httpd, without it | %.1f | 1.00 | %s |\n' "$X_OFF" "$(prev xfer:tunnel-off)"
+printf '| reference: the backend directly | %.1f | %s | %s |\n' "$X_DIRECT" "$(ratio "$X_DIRECT" "$X_OFF")" "$(prev xfer:direct)"
 echo
-echo "| WebSocket tunnel, echo of 4 x $XFER_MIB MiB in 64 KiB binary frames (bench/wsxfer.c, bench/wsecho.c) | MiB/s echoed | vs without |"
-echo "| --- | ---: | ---: |"
-printf '| through httpd, FastExcWebSocketTunnelClose On | %.1f | %s |\n' "$X_ON" "$R_TUNNEL"
-printf '| through httpd, without it | %.1f | 1.00 |\n' "$X_OFF"
-printf '| reference: the backend directly | %.1f | %s |\n' "$X_DIRECT" "$(ratio "$X_DIRECT" "$X_OFF")"
+echo "httpd's own instructions per MiB echoed through the tunnel (callgrind, httpd -X): ${XFER_IR[tunnel-on]} with the directive, ${XFER_IR[tunnel-off]} without ($TUNNEL_IR; previous $(prev xir:tunnel-on) and $(prev xir:tunnel-off)); the kernel's copies, which dominate, are not counted."
 echo
-echo "httpd's own instructions per MiB echoed through the tunnel (callgrind, httpd -X): ${XFER_IR[tunnel-on]} with the directive, ${XFER_IR[tunnel-off]} without ($TUNNEL_IR); the kernel's copies, which dominate, are not counted."
-echo
-echo "Memory: RSS of all httpd processes ${rss_before} KiB before, ${rss_after} KiB after $done_requests exception requests ($RSS_GROWTH_KIB KiB)."
+echo "Memory: RSS of all httpd processes ${rss_before} KiB before, ${rss_after} KiB after $done_requests exception requests ($RSS_GROWTH_KIB KiB; previous $(prev rss:growth) KiB)."
 echo
 echo "## Targets"
 echo
-echo "| target | measured | |"
-echo "| --- | ---: | --- |"
-echo "| raise >= 1.0x ErrorDocument literal | ${R_ED}x | $(check "$R_ED" 1.0 '>=') |"
-echo "| raise >= 0.95x static floor | ${R_FLOOR}x | $(check "$R_FLOOR" 0.95 '>=') |"
-echo "| pass-through <= 1% requests/s | $PASS_RPS | $(check "$PASS_RPS_LOSS" 1 '<=') |"
-echo "| pass-through <= 0.5% instructions/request | $PASS_IR | $(check "$PASS_IR_GAIN" 0.5 '<=') |"
-echo "| >= 4x FastAPI on HTTP exceptions | ${R_FASTAPI}x | $(check "$R_FASTAPI" 4 '>=') |"
-echo "| >= 4x FastAPI on WebSocket rejects | ${R_WS}x | $(check "$R_WS" 4 '>=') |"
-echo "| tunnel throughput with FastExcWebSocketTunnelClose >= 0.97x without | ${R_TUNNEL}x | $(check "$R_TUNNEL" 0.97 '>=') |"
-echo "| RSS growth < 2 MiB over a million requests | $RSS_GROWTH_KIB KiB over $done_requests | $(check "$RSS_GROWTH_KIB" 2047 '<=') |"
-} > "$out_dir/results.md"
+echo "| target | measured | previous | |"
+echo "| --- | ---: | ---: | --- |"
+echo "| configured raise <= 0.80x the instructions of ErrorDocument | ${R_IR_RAISE}x | $(prev target:R_IR_RAISE) | $(check "$R_IR_RAISE" 0.80 '<=') |"
+echo "| configured raise >= 1.15x the requests/s of ErrorDocument | ${R_ED}x | $(prev target:R_ED) | $(check "$R_ED" 1.15 '>=') |"
+echo "| C API raise <= 0.95x the instructions of ErrorDocument | ${R_IR_CAPI}x | $(prev target:R_IR_CAPI) | $(check "$R_IR_CAPI" 0.95 '<=') |"
+echo "| FastExc On on a static file <= 1.005x the instructions without the module | $PASS_IR | $(prev target:PASS_IR) | $(check "$PASS_IR_GAIN" 0.5 '<=') |"
+echo "| tunnel <= 1.03x httpd's instructions per MiB | ${R_IR_TUNNEL}x | $(prev target:R_IR_TUNNEL) | $(check "$R_IR_TUNNEL" 1.03 '<=') |"
+echo "| tunnel >= 0.99x the throughput without the directive | ${R_TUNNEL}x | $(prev target:R_TUNNEL) | $(check "$R_TUNNEL" 0.99 '>=') |"
+echo "| >= 4x FastAPI on HTTP exceptions | ${R_FASTAPI}x | $(prev target:R_FASTAPI) | $(check "$R_FASTAPI" 4 '>=') |"
+echo "| >= 4x FastAPI on WebSocket rejects | ${R_WS}x | $(prev target:R_WS) | $(check "$R_WS" 4 '>=') |"
+echo "| RSS flat (< 2 MiB) over a million exceptions | $RSS_GROWTH_KIB KiB over $done_requests | $(prev rss:growth) KiB | $(check "$RSS_GROWTH_KIB" 2047 '<=') |"
+echo "| Debian's modules: raise vs ErrorDocument, instructions (requests/s) | ${R_IR_DEBIAN}x (${R_DEBIAN}x) | $(prev target:R_IR_DEBIAN) ($(prev target:R_DEBIAN)) | reported |"
+} > "$out_dir/results.md.new"
+mv "$out_dir/results.md.new" "$out_dir/results.md"
+for k in "${!FIG[@]}"; do printf '%s\t%s\n' "$k" "${FIG[$k]}"; done | sort > "$FIG_FILE"
 
 {
 for name in fastexc-raise fastexc-capi errordocument static-floor nginx fastapi; do

@@ -27,6 +27,11 @@ LoadModule mime_module $libexec/mod_mime.so
 TypesConfig /etc/mime.types
 AddType application/json .json
 DocumentRoot "$work/htdocs"
+# as Debian's apache2.conf (and any lean configuration): no .htaccess looked
+# for anywhere
+<Directory />
+    AllowOverride None
+</Directory>
 <Directory "$work/htdocs">
     Require all granted
 </Directory>
