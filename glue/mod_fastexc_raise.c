@@ -208,29 +208,32 @@ const void *fastexc_raise_match(request_rec *r,
  * DONE once sent, else the status for the hook to return (ap_die()). */
 static int fastexc_raise_send(request_rec *r, const fastexc_response_t *resp)
 {
-    int status = fastexc_raise_record(r, resp);
+    int status = resp->status;
     apr_bucket_alloc_t *ba = r->connection->bucket_alloc;
+    fastexc_req_conf *rc;
     apr_bucket_brigade *bb;
     apr_table_t *tmp;
 
-    if (r->main || r->assbackwards || !fastexc_status_has_body(status)
+    if (ap_response_code_string(r, ap_index_of_response(status))
+        || r->main || r->assbackwards || !fastexc_status_has_body(status)
         || ap_is_HTTP_REDIRECT(status) || status == HTTP_CREATED
         || status == HTTP_METHOD_NOT_ALLOWED
         || status == HTTP_NOT_IMPLEMENTED
         || (status == HTTP_UNAUTHORIZED && r->proxyreq == PROXYREQ_PROXY)
         || (r->prev && ap_is_HTTP_ERROR(r->prev->status))
-        || ap_response_code_string(r, ap_index_of_response(status))
         || apr_table_get(r->headers_in, "Upgrade")) {
-        return status;
+        return fastexc_raise_record(r, resp);
     }
+    rc = fastexc_raise_state_make(r);
+    rc->raised = resp;
+    rc->sent = 1;       /* the error filters below are others', not ours */
     /* ap_die() */
     r->status = status;
     if (ap_status_drops_connection(status)) {
         r->connection->keepalive = AP_CONN_CLOSE;
     }
     /* ap_send_error_response(): the resource filters go, others' error
-     * filters come (mod_headers' "always"); ours is not needed */
-    fastexc_raise_state(r)->sent = 1;
+     * filters come (mod_headers' "always") */
     r->eos_sent = 0;
     r->output_filters = r->proto_output_filters;
     ap_run_insert_error_filter(r);
