@@ -84,6 +84,13 @@ static int fastexc_handler(request_rec *r)
 static void fastexc_register_hooks(apr_pool_t *p)
 {
     ap_hook_post_config(fastexc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* FastExcRaiseEarly: FIRST, to see the URL before other modules
+     * translate it (it notes the URL and declines); then, with mod_proxy's,
+     * before core walks the filesystem (core's walk is REALLY_LAST) */
+    ap_hook_translate_name(fastexc_raise_translate, NULL, NULL,
+                           APR_HOOK_FIRST);
+    ap_hook_map_to_storage(fastexc_raise_map_to_storage, NULL, NULL,
+                           APR_HOOK_FIRST);
     /* FIRST: raise before other fixups do work for a request that ends. */
     ap_hook_fixups(fastexc_raise_fixups, NULL, NULL, APR_HOOK_FIRST);
     /* REALLY_FIRST: before mod_proxy's handler (FIRST) opens a backend

@@ -48,6 +48,11 @@ int fastexc_conf_enabled(const fastexc_dir_conf *dc)
     return dc->http.enabled == 1;
 }
 
+int fastexc_conf_raise_early(const fastexc_dir_conf *dc)
+{
+    return dc->http.early == 1;
+}
+
 int fastexc_conf_format(const fastexc_dir_conf *dc)
 {
     return dc->http.format != FASTEXC_UNSET ? dc->http.format
@@ -112,6 +117,14 @@ const fastexc_ws_exc_t *fastexc_conf_tunnel_close(const fastexc_dir_conf *dc,
     return dc->tunnel.close[event].exc;
 }
 
+int fastexc_conf_raise_early_any(server_rec *s)
+{
+    const fastexc_srv_conf *sc = ap_get_module_config(s->module_config,
+                                                      &fastexc_module);
+
+    return sc->early.any == 1;
+}
+
 apr_interval_time_t fastexc_conf_tunnel_spread(server_rec *s)
 {
     const fastexc_srv_conf *sc = ap_get_module_config(s->module_config,
@@ -132,6 +145,7 @@ static void fastexc_conf_unset(fastexc_dir_conf *dc)
     dc->rules.ws.inherit = FASTEXC_UNSET;
     dc->rules.ws.list = NULL;
     dc->http.enabled = FASTEXC_UNSET;
+    dc->http.early = FASTEXC_UNSET;
     dc->http.details = NULL;
     dc->http.format = FASTEXC_UNSET;
     dc->http.problem_type = NULL;
@@ -226,6 +240,7 @@ void *fastexc_conf_merge(apr_pool_t *p, void *basev, void *addv)
                                           &add->rules.raise);
     dc->rules.ws = fastexc_conf_merge_rules(p, &base->rules.ws, &add->rules.ws);
     FASTEXC_MERGE(http.enabled);
+    FASTEXC_MERGE(http.early);
     dc->http.details = fastexc_conf_merge_hash(p, base->http.details,
                                                add->http.details);
     FASTEXC_MERGE(http.format);
@@ -247,6 +262,7 @@ void *fastexc_conf_srv_create(apr_pool_t *p, server_rec *s)
 {
     fastexc_srv_conf *sc = apr_palloc(p, sizeof(*sc));
 
+    sc->early.any = FASTEXC_UNSET;
     sc->tunnel.spread = FASTEXC_UNSET;
     return sc;
 }
@@ -256,6 +272,8 @@ void *fastexc_conf_srv_merge(apr_pool_t *p, void *basev, void *addv)
     const fastexc_srv_conf *base = basev, *add = addv;
     fastexc_srv_conf *dc = apr_palloc(p, sizeof(*dc));
 
+    /* only ever set to 1: the main server's or the host's own */
+    FASTEXC_MERGE(early.any);
     FASTEXC_MERGE(tunnel.spread);
     return dc;
 }

@@ -96,6 +96,7 @@ typedef struct {
     } rules;
     struct {                    /* HTTP exceptions */
         int enabled;                        /* FastExc */
+        int early;                          /* FastExcRaiseEarly */
         apr_hash_t *details;                /* FastExcDetail: int -> exc */
         int format;                         /* FastExcFormat */
         const char *problem_type;           /* FastExcProblemType */
@@ -123,6 +124,9 @@ void *fastexc_conf_merge(apr_pool_t *p, void *basev, void *addv);
 /* The server-wide settings: what a child does as a whole, once (only the
  * main server's are read). Unset values and merge rules as above. */
 typedef struct {
+    struct {                    /* FastExcRaiseEarly */
+        int any;                            /* On in a scope of this server */
+    } early;
     struct {                    /* FastExcWebSocketTunnelClose */
         apr_interval_time_t spread;         /* FastExcWebSocketTunnelCloseSpread */
     } tunnel;
@@ -131,11 +135,18 @@ typedef struct {
 void *fastexc_conf_srv_create(apr_pool_t *p, server_rec *s);
 void *fastexc_conf_srv_merge(apr_pool_t *p, void *basev, void *addv);
 
+/* Whether a scope of s (or of the main server, whose <Location>s s
+ * inherits) says FastExcRaiseEarly On. */
+int fastexc_conf_raise_early_any(server_rec *s);
+
 /* FastExcWebSocketTunnelCloseSpread, default applied (0: all at once). */
 apr_interval_time_t fastexc_conf_tunnel_spread(server_rec *s);
 
 /* FastExc of a scope: 1 if On (default Off). */
 int fastexc_conf_enabled(const fastexc_dir_conf *dc);
+
+/* FastExcRaiseEarly of a scope: 1 if On (default Off). */
+int fastexc_conf_raise_early(const fastexc_dir_conf *dc);
 
 /* FastExcFormat of a scope, default applied (fastapi). */
 int fastexc_conf_format(const fastexc_dir_conf *dc);

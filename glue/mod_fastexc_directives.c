@@ -294,6 +294,34 @@ static const char *fastexc_cmd_enable(cmd_parms *cmd, void *cfg, int argc,
     return NULL;
 }
 
+/* Decided before <Directory> and <Files> are walked: only where that
+ * happens, the server, a virtual host, <Location> or <LocationMatch>. */
+static const char *fastexc_cmd_raise_early(cmd_parms *cmd, void *cfg, int on)
+{
+    fastexc_dir_conf *dc = cfg;
+    const ap_directive_t *parent = cmd->directive->parent;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+
+    if (err) {
+        return err;
+    }
+    if (cmd->path && (!parent
+                      || (strcasecmp(parent->directive, "<Location")
+                          && strcasecmp(parent->directive, "<LocationMatch")))) {
+        return "FastExcRaiseEarly: only in the server, a virtual host or "
+               "<Location>: it acts before <Directory>, <Files> and "
+               ".htaccess are read";
+    }
+    dc->http.early = on;
+    if (on) {
+        /* so that only servers that use it pay for the peek */
+        fastexc_srv_conf *sc = ap_get_module_config(
+            cmd->server->module_config, &fastexc_module);
+        sc->early.any = 1;
+    }
+    return NULL;
+}
+
 static const char *fastexc_cmd_detail(cmd_parms *cmd, void *cfg, int argc,
                                       char *const argv[])
 {
@@ -716,6 +744,11 @@ const command_rec fastexc_cmds[] = {
                       FASTEXC_WHERE,
                       "<status> [<detail>] [\"Name: value\" ...] "
                       "[expr=<condition>], or Off"),
+    AP_INIT_FLAG("FastExcRaiseEarly", fastexc_cmd_raise_early, NULL,
+                 RSRC_CONF | ACCESS_CONF,
+                 "On: a URL this scope surely raises is answered without "
+                 "walking the filesystem (<Directory>, <Files> and .htaccess "
+                 "do not apply to it)"),
     AP_INIT_TAKE_ARGV("FastExcDetail", fastexc_cmd_detail, NULL,
                       FASTEXC_WHERE,
                       "<status> [<detail>] [\"Name: value\" ...]"),

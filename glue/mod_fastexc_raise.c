@@ -261,6 +261,41 @@ static int fastexc_raise_send(request_rec *r, const fastexc_response_t *resp)
     return DONE;
 }
 
+/* FastExcRaiseEarly. httpd merges <Location> and <If> over the server's
+ * configuration before translate_name, maps the URL to the filesystem
+ * (<Directory>, <Files>, .htaccess: map_to_storage) and merges them again
+ * over the server's. Where, before translation, the scope said
+ * FastExcRaiseEarly On and surely raises (its first FastExcRaise rule has
+ * no condition), the URL is noted; if translation left it as it was, the
+ * second merge is the first one again, and the URL is not mapped: as
+ * mod_proxy does for ProxyPass URLs. Access control in <Location> runs
+ * after, as always. */
+int fastexc_raise_translate(request_rec *r)
+{
+    const fastexc_dir_conf *dc;
+    const fastexc_rule_t *first;
+
+    if (r->main || !fastexc_conf_raise_early_any(r->server)) {
+        return DECLINED;
+    }
+    dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
+    if (fastexc_conf_raise_early(dc) && dc->rules.raise.list
+        && (first = APR_ARRAY_IDX(dc->rules.raise.list, 0,
+                                  const fastexc_rule_t *))
+        && !first->cond) {
+        fastexc_raise_state_make(r)->early_uri = apr_pstrdup(r->pool, r->uri);
+    }
+    return DECLINED;
+}
+
+int fastexc_raise_map_to_storage(request_rec *r)
+{
+    const fastexc_req_conf *rc = fastexc_raise_state(r);
+
+    return rc && rc->early_uri && !r->proxyreq
+           && strcmp(rc->early_uri, r->uri) == 0 ? OK : DECLINED;
+}
+
 /* Fixups run after access control and before every handler, mod_proxy's
  * included, with the final per-directory configuration. */
 int fastexc_raise_fixups(request_rec *r)
@@ -273,6 +308,13 @@ int fastexc_raise_fixups(request_rec *r)
     if (!dc->rules.raise.list
         || !(exc = fastexc_raise_match(r, dc->rules.raise.list,
                                        "FastExcRaise"))) {
+        const fastexc_req_conf *rc = fastexc_raise_state(r);
+        if (rc && rc->early_uri) {
+            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, FXLOGNO(0042)
+                          "FastExcRaiseEarly: the URL was not mapped to the "
+                          "filesystem for a raise that did not happen (an "
+                          "<If> decided otherwise after translation)");
+        }
         return DECLINED;
     }
     return fastexc_raise_send(r, fastexc_render(r, exc, exc->status));

@@ -14,6 +14,7 @@ typedef struct fastexc_tunnel fastexc_tunnel_t;
 typedef struct {
     const fastexc_response_t *raised;   /* the exception r raised */
     int sent;                   /* sent directly, not by the error path */
+    const char *early_uri;      /* FastExcRaiseEarly: not mapped if still */
     int ws_answered;            /* 101 sent: the connection is taken over */
     int ws_http;                /* an upgrade answered over HTTP on purpose */
     fastexc_tunnel_t *tunnel;   /* a watched WebSocket tunnel */
@@ -51,6 +52,8 @@ const void *fastexc_raise_match(request_rec *r,
                                 const apr_array_header_t *rules,
                                 const char *directive);
 
+int fastexc_raise_translate(request_rec *r);
+int fastexc_raise_map_to_storage(request_rec *r);
 int fastexc_raise_fixups(request_rec *r);
 int fastexc_raise_handler(request_rec *r);
 

@@ -6,6 +6,7 @@
 #
 # Peers, each answering 404 {"detail":"Not Found"} as application/json:
 #   fastexc-raise    FastExcRaise 404 in a <Location>
+#   fastexc-early    the same with FastExcRaiseEarly On (no filesystem walk)
 #   fastexc-capi     fastexc_raise_text() from a helper module's handler
 #   errordocument    httpd's own ErrorDocument 404 '...' literal
 #   static-floor     a 22-byte static file (200): httpd's cheapest response
@@ -131,6 +132,10 @@ LoadModule fastexc_test_module $work/modules/.libs/mod_fastexc_test.so
 <Location /raise>
     FastExcRaise 404
 </Location>
+<Location /early>
+    FastExcRaiseEarly On
+    FastExcRaise 404
+</Location>
 <Location /capi>
     SetHandler fastexc-test
 </Location>
@@ -191,6 +196,7 @@ done
 # else the same url)
 PEERS=(
   "fastexc-raise|http://127.0.0.1:$P_HTTPD/raise|"
+  "fastexc-early|http://127.0.0.1:$P_HTTPD/early|"
   "fastexc-capi|http://127.0.0.1:$P_HTTPD/capi|X-Raise-Phase: handler;X-Raise-Status: 404"
   "errordocument|http://127.0.0.1:$P_HTTPD/errordocument/missing|"
   "static-floor|http://127.0.0.1:$P_HTTPD/static.json|"
@@ -292,7 +298,8 @@ callgrind_run() {   # mode names...
     kill "$vpid" 2>/dev/null || true
     wait "$vpid" 2>/dev/null || true
 }
-callgrind_run main fastexc-raise fastexc-capi errordocument static-floor
+callgrind_run main fastexc-raise fastexc-early fastexc-capi errordocument \
+    static-floor
 callgrind_run debian debian-raise debian-errordocument
 callgrind_run pass-on pass-loaded
 callgrind_run pass-off pass-unloaded
@@ -434,6 +441,8 @@ R_FLOOR=$(ratio "${MED[fastexc-raise]}" "$FLOOR")
 R_FASTAPI=$(ratio "${MED[fastexc-raise]}" "${MED[fastapi]}")
 R_WS=$(ratio "$WS_FASTEXC" "$WS_FASTAPI")
 R_IR_RAISE=$(ratio "${IR[fastexc-raise]}" "${IR[errordocument]}")
+R_IR_EARLY=$(ratio "${IR[fastexc-early]}" "${IR[errordocument]}")
+R_EARLY=$(ratio "${MED[fastexc-early]}" "$ED")
 R_IR_CAPI=$(ratio "${IR[fastexc-capi]}" "${IR[errordocument]}")
 R_IR_DEBIAN=$(ratio "${IR[debian-raise]}" "${IR[debian-errordocument]}")
 R_DEBIAN=$(ratio "${MED[debian-raise]}" "${MED[debian-errordocument]}")
@@ -452,7 +461,7 @@ FIG[ws:ceiling]=$(printf '%.0f' "$CEILING")
 FIG[xfer:tunnel-on]=$X_ON; FIG[xfer:tunnel-off]=$X_OFF; FIG[xfer:direct]=$X_DIRECT
 FIG[xir:tunnel-on]=${XFER_IR[tunnel-on]}; FIG[xir:tunnel-off]=${XFER_IR[tunnel-off]}
 FIG[rss:growth]=$RSS_GROWTH_KIB
-for k in R_ED R_IR_RAISE R_IR_CAPI PASS_IR R_TUNNEL R_IR_TUNNEL R_FASTAPI R_WS \
+for k in R_ED R_IR_RAISE R_IR_EARLY R_EARLY R_IR_CAPI PASS_IR R_TUNNEL R_IR_TUNNEL R_FASTAPI R_WS \
          R_DEBIAN R_IR_DEBIAN; do
     FIG[target:$k]=${!k}
 done
@@ -469,7 +478,7 @@ echo "\"previous\": the run before this one (bench/results.tsv)."
 echo
 echo "| peer | requests/s | previous | vs ErrorDocument | vs static floor | instructions/request | previous |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-for name in fastexc-raise fastexc-capi errordocument static-floor nginx fastapi; do
+for name in fastexc-raise fastexc-early fastexc-capi errordocument static-floor nginx fastapi; do
     printf '| %s | %.0f | %s | %s | %s | %s | %s |\n' "$name" "${MED[$name]}" \
         "$(prev "rps:$name")" \
         "$(ratio "${MED[$name]}" "$ED")" "$(ratio "${MED[$name]}" "$FLOOR")" \
@@ -513,6 +522,8 @@ echo "| target | measured | previous | |"
 echo "| --- | ---: | ---: | --- |"
 echo "| configured raise <= 0.80x the instructions of ErrorDocument | ${R_IR_RAISE}x | $(prev target:R_IR_RAISE) | $(check "$R_IR_RAISE" 0.80 '<=') |"
 echo "| configured raise >= 1.15x the requests/s of ErrorDocument | ${R_ED}x | $(prev target:R_ED) | $(check "$R_ED" 1.15 '>=') |"
+echo "| the same with FastExcRaiseEarly On: <= 0.80x instructions | ${R_IR_EARLY}x | $(prev target:R_IR_EARLY) | $(check "$R_IR_EARLY" 0.80 '<=') |"
+echo "| the same with FastExcRaiseEarly On: >= 1.15x requests/s | ${R_EARLY}x | $(prev target:R_EARLY) | $(check "$R_EARLY" 1.15 '>=') |"
 echo "| C API raise <= 0.95x the instructions of ErrorDocument | ${R_IR_CAPI}x | $(prev target:R_IR_CAPI) | $(check "$R_IR_CAPI" 0.95 '<=') |"
 echo "| FastExc On on a static file <= 1.005x the instructions without the module | $PASS_IR | $(prev target:PASS_IR) | $(check "$PASS_IR_GAIN" 0.5 '<=') |"
 echo "| tunnel <= 1.03x httpd's instructions per MiB | ${R_IR_TUNNEL}x | $(prev target:R_IR_TUNNEL) | $(check "$R_IR_TUNNEL" 1.03 '<=') |"
@@ -526,7 +537,7 @@ mv "$out_dir/results.md.new" "$out_dir/results.md"
 for k in "${!FIG[@]}"; do printf '%s\t%s\n' "$k" "${FIG[$k]}"; done | sort > "$FIG_FILE"
 
 {
-for name in fastexc-raise fastexc-capi errordocument static-floor nginx fastapi; do
+for name in fastexc-raise fastexc-early fastexc-capi errordocument static-floor nginx fastapi; do
     printf '"%s" %s\n' "$name" "${MED[$name]}"
 done
 } > "$work/rps.dat"

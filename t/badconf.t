@@ -37,6 +37,7 @@ FastExcWebSocketTunnelClose timeout 1001
 FastExcWebSocketTunnelClose restart Off
 FastExcWebSocketTunnelClose stop 4100 "Back in a moment"
 FastExcWebSocketTunnelCloseSpread 1500ms
+FastExcRaiseEarly On
 FastExcFormat problem
 FastExcProblemType https://example.com/probs/out-of-credit
 FastExcLogLevel notice
@@ -141,6 +142,10 @@ my @cases = (
      qr/FastExcWebSocketTunnelClose: "crash" is not On, Off, or an end \(backend, timeout, restart, stop\)/],
     ['tunnel close: stop without code', 'FastExcWebSocketTunnelClose stop',
      qr/FastExcWebSocketTunnelClose: "stop" is not On, Off, or an end/],
+    ['early in a <Directory>', "<Directory /tmp>\nFastExcRaiseEarly On\n</Directory>",
+     qr/FastExcRaiseEarly: only in the server, a virtual host or <Location>/],
+    ['early not a flag', 'FastExcRaiseEarly maybe',
+     qr/FastExcRaiseEarly must be On or Off/],
     ['spread not a time', 'FastExcWebSocketTunnelCloseSpread soon',
      qr/FastExcWebSocketTunnelCloseSpread: "soon" is not a time/],
     ['spread too long', 'FastExcWebSocketTunnelCloseSpread 2h',

@@ -109,6 +109,16 @@ my @cases = (
       path => '/h/custom', status => 404, body => '{"detail":"no route here"}' },
     { label => 'not in scope: plain static file', path => '/static/file.txt',
       status => 200, body => "static file, 22 bytes\n" },
+    # FastExcRaiseEarly (the directory's <Directory> denies all)
+    { label => 'without FastExcRaiseEarly: <Directory> Require applies first',
+      path => '/early-off/file.txt', status => 403 },
+    { label => 'FastExcRaiseEarly On: decided before the filesystem, '
+               . '<Directory> does not apply', path => '/early-on/file.txt',
+      status => 410, body => '{"detail":"gone"}' },
+    { label => 'FastExcRaiseEarly On, a condition first: the filesystem '
+               . 'as always', path => '/early-cond/file.txt', status => 403 },
+    { label => 'FastExcRaiseEarly On: Require in the <Location> applies',
+      path => '/early-locdeny/file.txt', status => 403 },
 );
 
 for my $c (@cases) {
