@@ -84,11 +84,12 @@ static int fastexc_handler(request_rec *r)
 static void fastexc_register_hooks(apr_pool_t *p)
 {
     ap_hook_post_config(fastexc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    /* FastExcRaiseEarly: FIRST, to see the URL before other modules
-     * translate it (it notes the URL and declines); then, with mod_proxy's,
-     * before core walks the filesystem (core's walk is REALLY_LAST) */
+    /* FastExcRaiseEarly: REALLY_FIRST, to see the URL the <Location> walk
+     * just saw, before mod_rewrite (FIRST) or another module changes it (it
+     * notes the URL and declines); then, with mod_proxy's, before core
+     * walks the filesystem (core's walk is REALLY_LAST) */
     ap_hook_translate_name(fastexc_raise_translate, NULL, NULL,
-                           APR_HOOK_FIRST);
+                           APR_HOOK_REALLY_FIRST);
     ap_hook_map_to_storage(fastexc_raise_map_to_storage, NULL, NULL,
                            APR_HOOK_FIRST);
     /* FIRST: raise before other fixups do work for a request that ends. */

@@ -119,6 +119,9 @@ my @cases = (
                . 'as always', path => '/early-cond/file.txt', status => 403 },
     { label => 'FastExcRaiseEarly On: Require in the <Location> applies',
       path => '/early-locdeny/file.txt', status => 403 },
+    { label => 'FastExcRaiseEarly On, the URL rewritten at server level into '
+               . 'a scope without it: mapped as always',
+      path => '/early-rewritten/file.txt', status => 403 },
 );
 
 for my $c (@cases) {
