@@ -26,7 +26,8 @@ my $httpd = Apache::Test::vars('httpd');
 my $t_conf = Apache::Test::vars('t_conf');
 my $dir = tempdir(CLEANUP => 1);
 chmod 0755, $dir;
-my ($port, $idle_port, $up_port, $raw_port) = map { fx_free_port() } 1 .. 4;
+my ($port, $idle_port, $up_port, $raw_port, $h2idle_port)
+    = map { fx_free_port() } 1 .. 5;
 my $conf = "$dir/httpd.conf";
 
 # ---- the backends ----------------------------------------------------------
@@ -163,6 +164,7 @@ ServerRoot $dir
 ServerName localhost
 Listen 127.0.0.1:$port
 Listen 127.0.0.1:$idle_port
+Listen 127.0.0.1:$h2idle_port
 PidFile $dir/httpd.pid
 ErrorLog $dir/error_log
 LogLevel info fastexc:debug
@@ -216,6 +218,21 @@ MaxRequestWorkers 100
     </Location>
     <Location /custom>
         FastExcWebSocketTunnelClose timeout 4008 "too quiet"
+    </Location>
+</VirtualHost>
+
+<VirtualHost 127.0.0.1:$h2idle_port>
+    # HTTP/2: mod_http2 polls the connection with Timeout too, and at a
+    # timeout with a stream whose output is waiting it closes the whole
+    # connection (GOAWAY 70007, APR_TIMEUP): when the tunnel's idle timeout
+    # is the same 2 s from the same last frame, its Close is lost now and
+    # then (2 in 1500). ProxyTimeout 3 makes the tunnel's 3 s, a second
+    # away from the connection's polls (2 s, 4 s).
+    Timeout 2
+    ProxyTimeout 3
+    ProxyPass /on/echo $up/echo upgrade=websocket
+    <Location /on>
+        FastExcWebSocketTunnelClose On
     </Location>
 </VirtualHost>
 EOF
@@ -467,7 +484,7 @@ SKIP: {
                    close_frame(1011, 'Backend went away')],
                   ['without the directive, backend killed', $port,
                    '/off/echo', \&kill_uvicorn, ''],
-                  ['idle timeout', $idle_port, '/on/echo', undef,
+                  ['idle timeout', $h2idle_port, '/on/echo', undef,
                    close_frame(1001, 'Idle timeout')]) {
         my ($label, $p, $path, $end, $close) = @$case;
         my $pid = open2(my $from, my $to, $python, "$t_dir/ws/h2tunnel.py",
@@ -481,7 +498,8 @@ SKIP: {
         waitpid $pid, 0;
         is(($res->{status} // '') . ' ' . ($res->{data} // ''),
            '200 ' . unpack('H*', "\x81\x05hello" . $close),
-           "HTTP/2, $label: bytes");
+           "HTTP/2, $label: bytes")
+            or diag('stream ended: ' . ($res->{ended} // 'not'));
         restart_uvicorn() if $end;
     }
 }

@@ -7,7 +7,8 @@ Sends a text frame "hello"; once its echo is back, prints "echoed" and
 waits for a line on stdin (the test ends the tunnel meanwhile), then reads
 until the stream ends. Prints one JSON line: {"status": <:status>, "data":
 <hex of every byte the server sent>, "ended": "stream-ended", "reset N",
-"eof" or null}. Bounded: 15 s after the line.
+"goaway N" (the connection went first), "eof" or null}. Bounded: 15 s
+after the line.
 """
 import json
 import socket
@@ -61,6 +62,9 @@ def main(host, port, path):
                 out["ended"] = "stream-ended"
             elif isinstance(ev, h2.events.StreamReset):
                 out["ended"] = "reset %d" % ev.error_code
+            elif isinstance(ev, h2.events.ConnectionTerminated) \
+                    and out["ended"] is None:
+                out["ended"] = "goaway %d" % ev.error_code
         sock.sendall(conn.data_to_send())
     out["data"] = data.hex()
     print(json.dumps(out), flush=True)
