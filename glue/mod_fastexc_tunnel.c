@@ -68,6 +68,8 @@ struct fastexc_tunnel {
     int client_gone;            /* reading or writing the client failed */
     int decided;                /* the end was dealt with, once */
     int cut;                    /* a restart or stop cut the backend off */
+    int close_sent;             /* our Close went to the client */
+    int handshake_done;         /* ... and the client's came back */
     /* the child stops: FASTEXC_TUNNEL_RESTART or _STOP, plus 1 (0: not
      * told), set under the list's lock by the thread that wakes it */
     volatile apr_uint32_t ending;
@@ -259,6 +261,7 @@ static void fastexc_tunnel_end(fastexc_tunnel_t *t, int event)
                       "be written", why[event]);
         return;
     }
+    t->close_sent = 1;
     fastexc_account_ws_cause(r, exc->code, exc->reason, exc->reason_len,
                              apr_psprintf(r->pool, "tunnel ended: %s",
                                           why[event]),
@@ -545,9 +548,18 @@ static apr_status_t fastexc_tunnel_client_in(ap_filter_t *f,
 {
     fastexc_tunnel_watch_t *w = f->ctx;
     fastexc_tunnel_t *t = w->t;
-    apr_status_t rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    apr_status_t rv;
     apr_bucket *e;
 
+    /* our Close went out and the client's came back (passed on: the
+     * backend gets the reply): the closing handshake is over, and so is
+     * this side. The tunnel reads again at once (until EAGAIN) and sees it
+     * end; over HTTP/2 it cannot half-close the stream and would keep it,
+     * and its worker, until the tunnel's timeout. */
+    if (t && t->handshake_done) {
+        return APR_EOF;
+    }
+    rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
     /* before the 101 these are HTTP bytes; after, only frames */
     if (!t || t->r->status != HTTP_SWITCHING_PROTOCOLS
         || mode != AP_MODE_READBYTES) {
@@ -566,6 +578,9 @@ static apr_status_t fastexc_tunnel_client_in(ap_filter_t *f,
             break;
         }
         fastexc_tunnel_follow(&t->up, e);
+    }
+    if (t->close_sent && t->up.state == FASTEXC_WS_CLOSED) {
+        t->handshake_done = 1;
     }
     return rv;
 }
