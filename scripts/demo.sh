@@ -69,6 +69,13 @@ until curl -s -o /dev/null "http://127.0.0.1:$PORT/hello.txt"; do
     [ $i -lt 50 ] || { echo "demo httpd did not start; see $root/error_log" >&2; exit 1; }
     sleep 0.1
 done
+# and the tunnel's backend, so that what to try works from the first line
+i=0
+until curl -s -o /dev/null "http://127.0.0.1:$WSPORT/"; do
+    i=$((i + 1))
+    [ $i -lt 100 ] || { echo "demo: uvicorn did not start; see $root/uvicorn.log" >&2; exit 1; }
+    sleep 0.1
+done
 
 u="http://127.0.0.1:$PORT"
 cat <<EOT
