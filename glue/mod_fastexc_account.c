@@ -253,40 +253,6 @@ int fastexc_account_tunnel_cause(int event)
     return FASTEXC_CAUSE_TUNNEL_BACKEND;
 }
 
-/* The cause of a close whose caller did not say it, from its context:
- * none is an answer; "instead of HTTP n" a note's close (the notes API),
- * a raise's (FastExcWebSocketRaiseCode) or FastExcWebSocketBackendError's,
- * in the order mod_fastexc_upgrade.c tries them; "tunnel ended: why" a
- * tunnel's. */
-static int fastexc_account_cause_of(request_rec *r, const char *context)
-{
-    static const char tunnel[] = "tunnel ended: ";
-    const fastexc_req_conf *rc;
-
-    if (!context) {
-        return FASTEXC_CAUSE_ANSWER;
-    }
-    if (!strncmp(context, tunnel, sizeof(tunnel) - 1)) {
-        const char *why = context + sizeof(tunnel) - 1;
-        if (ap_strstr_c(why, "restart")) {
-            return FASTEXC_CAUSE_RESTART;
-        }
-        if (ap_strstr_c(why, "stop")) {
-            return FASTEXC_CAUSE_STOP;
-        }
-        if (ap_strstr_c(why, "timed out") || ap_strstr_c(why, "timeout")) {
-            return FASTEXC_CAUSE_TUNNEL_TIMEOUT;
-        }
-        return FASTEXC_CAUSE_TUNNEL_BACKEND;
-    }
-    if (apr_table_get(r->notes, FASTEXC_NOTE_WS_CODE)) {
-        return FASTEXC_CAUSE_ANSWER;
-    }
-    rc = fastexc_raise_state(r);
-    return rc && rc->raised && rc->raised->status == r->status
-               ? FASTEXC_CAUSE_ANSWER : FASTEXC_CAUSE_BACKEND_ERROR;
-}
-
 /* ---- accounting ----------------------------------------------------- */
 
 /* Every exception sent is counted, logged once (FastExcLogLevel) and left
@@ -337,11 +303,6 @@ void fastexc_account_count_ws_cause(int code, int cause)
     }
 }
 
-void fastexc_account_count_ws(int code)
-{
-    fastexc_account_count_ws_cause(code, FASTEXC_CAUSE_ANSWER);
-}
-
 void fastexc_account_ws_cause(request_rec *r, int code, const char *reason,
                               apr_size_t rlen, const char *context, int cause)
 {
@@ -349,7 +310,7 @@ void fastexc_account_ws_cause(request_rec *r, int code, const char *reason,
     const char *num = apr_itoa(r->pool, code);
 
     if (cause < 0 || cause >= FASTEXC_CAUSES) {
-        cause = fastexc_account_cause_of(r, context);
+        cause = FASTEXC_CAUSE_ANSWER;
     }
     fastexc_account_count_ws_cause(code, cause);
     apr_table_setn(r->notes, FASTEXC_NOTE_SENT_WS_CODE, num);
@@ -363,13 +324,6 @@ void fastexc_account_ws_cause(request_rec *r, int code, const char *reason,
     ap_log_rerror(APLOG_MARK, fastexc_conf_log_level_of(r), 0, r, FXLOGNO(0028)
                   "WebSocket closed with %d, reason \"%s\"%s%s", code, why,
                   context ? ", " : "", context ? context : "");
-}
-
-void fastexc_account_ws(request_rec *r, int code, const char *reason,
-                        apr_size_t rlen, const char *context)
-{
-    fastexc_account_ws_cause(r, code, reason, rlen, context,
-                             FASTEXC_CAUSE_UNSAID);
 }
 
 /* ---- reading the counters ------------------------------------------- */

@@ -35,7 +35,6 @@
 #define FASTEXC_CAUSE_RESTART        4  /* a tunnel closed for a restart */
 #define FASTEXC_CAUSE_STOP           5  /* a tunnel closed for a stop */
 #define FASTEXC_CAUSES               6
-#define FASTEXC_CAUSE_UNSAID         (-1)
 
 /* The counters in shared memory, once per httpd run (post_config); logs
  * the module's version once per generation (FX0040). */
@@ -62,12 +61,9 @@ int fastexc_account_tunnel_cause(int event);
  * tunnels watched now, summed over the children alive. */
 void fastexc_account_tunnel_watched(int delta);
 
-/* The callers' first forms, kept until each says its source or cause:
- * these work it out from the request and the context. */
+/* An exception sent on r whose source the caller leaves to be worked out
+ * from the request (the error path, a configured raise). */
 void fastexc_account_http(request_rec *r, const fastexc_response_t *resp);
-void fastexc_account_count_ws(int code);
-void fastexc_account_ws(request_rec *r, int code, const char *reason,
-                        apr_size_t rlen, const char *context);
 
 int fastexc_account_status(request_rec *r, int flags);
 

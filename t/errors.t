@@ -10,6 +10,9 @@ my $JSON = 'application/json';
 my $HTML = 'text/html; charset=iso-8859-1';
 
 my @cases = (
+    { label => 'a status with no phrase anywhere (520 from a handler): '
+               . "httpd's words for it", path => '/on-lua/raise.lua?status=520',
+      status => 520, body => '{"detail":"Status 520"}' },
     { label => 'core 404', path => '/on/missing', status => 404,
       reason => 'Not Found', body => '{"detail":"Not Found"}',
       headers => { 'Content-Type' => $JSON, 'Content-Length' => 22 } },
