@@ -122,6 +122,12 @@ Alias /pass/static.json "$work/htdocs/static.json"
     ErrorDocument 404 '{"detail":"Not Found"}'
     Header always set Content-Type application/json
 </Location>
+# the static floor as cheap as httpd makes a 22-byte file: read, not
+# mapped (an mmap and munmap per request, each a TLB shootdown across the
+# cores of a threaded child, cost more than the read they save)
+<Files static.json>
+    EnableMMAP Off
+</Files>
 EOF
     if [ "$3" != pass-off ]; then
         echo "LoadModule fastexc_module $work/modules/mod_fastexc.so"
@@ -474,7 +480,7 @@ echo "Loopback only; every peer driven the same way: two \`wrk -t1 -c$((CONNS / 
 echo "Every peer answers 404 \`{\"detail\":\"Not Found\"}\` as application/json (checked before measuring);"
 echo "the static floor and the pass-through rows answer 200 with the same 22 bytes."
 echo "The lean httpd loads only what a case needs; the Debian rows load Debian's default module set besides."
-echo "\"previous\": the run before this one (bench/results.tsv)."
+echo "\"previous\": the run before this one (bench/results.tsv); before 2026-11-29 the harness drove each peer with one wrk -c16, without AllowOverride None and with the static file mapped."
 echo
 echo "| peer | requests/s | previous | vs ErrorDocument | vs static floor | instructions/request | previous |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
