@@ -63,19 +63,20 @@ chmod -R a+rX "$root"
 "$HTTPD" -t -f "$root/httpd.conf" >/dev/null 2>&1 || {
     "$HTTPD" -t -f "$root/httpd.conf"; exit 1; }
 "$HTTPD" -f "$root/httpd.conf" -k start
-i=0
-until curl -s -o /dev/null "http://127.0.0.1:$PORT/hello.txt"; do
-    i=$((i + 1))
-    [ $i -lt 50 ] || { echo "demo httpd did not start; see $root/error_log" >&2; exit 1; }
-    sleep 0.1
-done
+# URL answers within TENTHS tenths of a second, or the demo stops with WHAT
+wait_for() {   # url tenths what
+    i=0
+    until curl -s -o /dev/null "$1"; do
+        i=$((i + 1))
+        [ $i -lt "$2" ] || { echo "demo: $3" >&2; exit 1; }
+        sleep 0.1
+    done
+}
+wait_for "http://127.0.0.1:$PORT/hello.txt" 50 \
+    "httpd did not start; see $root/error_log"
 # and the tunnel's backend, so that what to try works from the first line
-i=0
-until curl -s -o /dev/null "http://127.0.0.1:$WSPORT/"; do
-    i=$((i + 1))
-    [ $i -lt 100 ] || { echo "demo: uvicorn did not start; see $root/uvicorn.log" >&2; exit 1; }
-    sleep 0.1
-done
+wait_for "http://127.0.0.1:$WSPORT/" 100 \
+    "uvicorn did not start; see $root/uvicorn.log"
 
 u="http://127.0.0.1:$PORT"
 cat <<EOT
