@@ -18,6 +18,7 @@
  *   mod_fastexc_error       httpd's error path and its body filter
  *   mod_fastexc_upgrade     WebSocket answers: 101, Close, the close wait
  *   mod_fastexc_tunnel      proxied tunnels watched, closed when they end
+ *   mod_fastexc_stop        the child stops: its tunnels told, in turn
  *   mod_fastexc_account     log line, notes, counters, mod_status
  *   mod_fastexc_metrics     the counters for Prometheus (fastexc-metrics)
  *
@@ -44,6 +45,7 @@
 #include "mod_fastexc_metrics.h"
 #include "mod_fastexc_raise.h"
 #include "mod_fastexc_render.h"
+#include "mod_fastexc_stop.h"
 #include "mod_fastexc_tunnel.h"
 #include "mod_fastexc_upgrade.h"
 
@@ -60,11 +62,6 @@ static int fastexc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     fastexc_account_init(s);
     fastexc_render_init(pconf);
     return OK;
-}
-
-static void fastexc_child_init(apr_pool_t *pchild, server_rec *s)
-{
-    fastexc_tunnel_child_init(pchild, s);
 }
 
 /* SetHandler fastexc and fastexc-metrics, with one look at r->handler for
@@ -111,9 +108,11 @@ static void fastexc_register_hooks(apr_pool_t *p)
     fastexc_error_filters();
     fastexc_upgrade_filters();
     fastexc_tunnel_filters();
-    ap_hook_child_init(fastexc_child_init, NULL, NULL, APR_HOOK_MIDDLE);
-    /* threaded MPMs, from the listener: a graceful restart closes tunnels */
-    ap_hook_child_stopping(fastexc_tunnel_child_stopping, NULL, NULL,
+    /* the list of tunnels a stop closes, and the spread's thread */
+    ap_hook_child_init(fastexc_stop_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* threaded MPMs, from the listener: a graceful restart or stop closes
+     * tunnels */
+    ap_hook_child_stopping(fastexc_stop_child_stopping, NULL, NULL,
                            APR_HOOK_MIDDLE);
     /* optional: mod_fastexc loads without mod_proxy (no symbol of it is
      * used) */

@@ -2,32 +2,17 @@
  * mod_fastexc_tunnel.c - The tunnel watchers of FastExcWebSocketTunnelClose:
  * a proxied WebSocket tunnel is followed frame by frame from its two
  * connections and gets a Close when it ends abnormally (backend gone, idle
- * timeout, graceful restart or stop), the restart and stop Closes spread
- * over FastExcWebSocketTunnelCloseSpread.
+ * timeout, graceful restart or stop: mod_fastexc_stop.c tells it).
  */
 
-#include "apr_hash.h"
-#include "apr_lib.h"
-#include "apr_atomic.h"
-#include "apr_poll.h"
-#include "apr_shm.h"
 #include "apr_strings.h"
-#include "apr_thread_cond.h"
 
-#include "ap_config.h"
-#include "ap_expr.h"
-#include "ap_mpm.h"
+#include "httpd.h"
 #include "http_config.h"
-#include "http_core.h"
 #include "http_log.h"
 #include "http_protocol.h"
 #include "http_request.h"
-#include "mod_core.h"
 #include "mod_proxy.h"
-#include "mod_status.h"
-#include "mpm_common.h"
-#include "httpd.h"
-#include "scoreboard.h"
 #include "util_filter.h"
 
 #include "fastexc_core.h"
@@ -38,6 +23,7 @@
 #include "mod_fastexc_raise.h"
 #include "mod_fastexc_account.h"
 #include "mod_fastexc_upgrade.h"
+#include "mod_fastexc_stop.h"
 #include "mod_fastexc_tunnel.h"
 
 /* A connection's tunnel watcher filters, added once per connection, and
@@ -55,7 +41,6 @@ struct fastexc_tunnel {
     request_rec *r;
     const fastexc_dir_conf *dc;
     conn_rec *origin_c;         /* the backend connection */
-    apr_socket_t *origin_sock;  /* until the backend is released */
     apr_pool_t *origin_pool;    /* the backend request's, until released */
     fastexc_tunnel_watch_t *origin_w;  /* on the backend connection */
     fastexc_tunnel_watch_t *client_w;  /* on r->connection */
@@ -70,37 +55,12 @@ struct fastexc_tunnel {
     int cut;                    /* a restart or stop cut the backend off */
     int close_sent;             /* our Close went to the client */
     int handshake_done;         /* ... and the client's came back */
-    /* the child stops: FASTEXC_TUNNEL_RESTART or _STOP, plus 1 (0: not
-     * told), set under the list's lock by the thread that wakes it */
-    volatile apr_uint32_t ending;
-    volatile apr_uint32_t mid_frame;    /* read by the waking thread */
-    apr_time_t wake_at;         /* its turn in a spread (0: none) */
-    int registered;
-    fastexc_tunnel_t *prev, *next;      /* this child's running tunnels */
+    fastexc_stop_entry_t stop;  /* in this child's list while it runs */
 };
 
-/* This child's running tunnels, for a graceful restart or stop to close
- * them. */
-static fastexc_tunnel_t *fastexc_tunnel_list;
-#if APR_HAS_THREADS
-static apr_thread_mutex_t *fastexc_tunnel_list_lock;
-/* FastExcWebSocketTunnelCloseSpread: a thread of its own wakes the
- * tunnels in turn (child_stopping runs on the MPM's listener or main
- * thread, which must not wait); made at child_init, so nothing is
- * allocated once the child stops. */
-static apr_thread_t *fastexc_tunnel_waker;
-static apr_thread_cond_t *fastexc_tunnel_waker_cond;
-static int fastexc_tunnel_waker_quit;   /* under the list's lock */
-#endif
-static apr_interval_time_t fastexc_tunnel_spread;
 static ap_filter_rec_t *fastexc_tunnel_origin_in_handle;
 static ap_filter_rec_t *fastexc_tunnel_client_in_handle;
 static ap_filter_rec_t *fastexc_tunnel_client_out_handle;
-
-static int fastexc_tunnel_generation;  /* this child's, from the MPM */
-/* child_stopping saw a restart or a stop (the event plus 1, as a tunnel's
- * ending): a tunnel starting after it closes at once. Under the lock. */
-static apr_uint32_t fastexc_tunnel_stop_seen;
 
 /* ---- WebSocket tunnel glue ------------------------------------------ */
 
@@ -137,73 +97,6 @@ static fastexc_tunnel_watch_t *fastexc_tunnel_watch(conn_rec *c,
 static int fastexc_tunnel_closes_for(const fastexc_tunnel_t *t, int event)
 {
     return fastexc_conf_tunnel_close(t->dc, event) != NULL;
-}
-
-/* Cut t's backend off for reading, so that its worker, asleep in the
- * tunnel's poll, wakes and sees the backend end: the child stops for
- * event. Under the list's lock. */
-static void fastexc_tunnel_wake(fastexc_tunnel_t *t, int event)
-{
-    apr_atomic_set32(&t->ending, (apr_uint32_t)event + 1);
-    /* mid-frame, the worker cuts at the frame's end as the rest arrives:
-     * a socket shut now would end it at whatever byte came last */
-    if (t->origin_sock && !apr_atomic_read32(&t->mid_frame)) {
-        apr_socket_shutdown(t->origin_sock, APR_SHUTDOWN_READ);
-    }
-}
-
-/* Into this child's list of tunnels a restart or stop closes. Without the
- * list's lock (threads, and none could be made) tunnels are not listed: a
- * restart then leaves them as httpd does (FX0033 said so at start). */
-static void fastexc_tunnel_register(fastexc_tunnel_t *t)
-{
-#if APR_HAS_THREADS
-    if (!fastexc_tunnel_list_lock) {
-        return;
-    }
-    apr_thread_mutex_lock(fastexc_tunnel_list_lock);
-#endif
-    t->next = fastexc_tunnel_list;
-    if (fastexc_tunnel_list) {
-        fastexc_tunnel_list->prev = t;
-    }
-    fastexc_tunnel_list = t;
-    t->registered = 1;
-    /* the 101 came after child_stopping went through the list: at once */
-    if (fastexc_tunnel_stop_seen
-        && fastexc_tunnel_closes_for(t, (int)fastexc_tunnel_stop_seen - 1)) {
-        fastexc_tunnel_wake(t, (int)fastexc_tunnel_stop_seen - 1);
-    }
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(fastexc_tunnel_list_lock);
-#endif
-}
-
-/* Out of the list: child_stopping no longer touches the backend socket,
- * which may close now. */
-static void fastexc_tunnel_unregister(fastexc_tunnel_t *t)
-{
-    if (!t->registered) {
-        t->origin_sock = NULL;
-        return;
-    }
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(fastexc_tunnel_list_lock);
-#endif
-    if (t->prev) {
-        t->prev->next = t->next;
-    }
-    else {
-        fastexc_tunnel_list = t->next;
-    }
-    if (t->next) {
-        t->next->prev = t->prev;
-    }
-    t->registered = 0;
-    t->origin_sock = NULL;
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(fastexc_tunnel_list_lock);
-#endif
 }
 
 /* The tunnel ended for event: send the configured Close if the frame
@@ -272,9 +165,9 @@ static void fastexc_tunnel_end(fastexc_tunnel_t *t, int event)
  * that cut it off, or the backend itself. */
 static int fastexc_tunnel_origin_event(fastexc_tunnel_t *t)
 {
-    apr_uint32_t ending = apr_atomic_read32(&t->ending);
+    int ending = fastexc_stop_ending(&t->stop);
 
-    return ending ? (int)ending - 1 : FASTEXC_TUNNEL_BACKEND;
+    return ending >= 0 ? ending : FASTEXC_TUNNEL_BACKEND;
 }
 
 /* The backend connection is released (its request pool goes first, while
@@ -293,7 +186,7 @@ static apr_status_t fastexc_tunnel_release(void *data)
         t->counted = 0;
         fastexc_account_tunnel_watched(-1);
     }
-    fastexc_tunnel_unregister(t);
+    fastexc_stop_unregister(&t->stop);
     if (t->origin_w->t == t) {
         t->origin_w->t = NULL;
     }
@@ -345,7 +238,6 @@ int fastexc_tunnel_create_req(request_rec *r, request_rec *pr)
     fastexc_ws_tracker_init(&t->down);
     fastexc_ws_tracker_init(&t->up);
     t->origin_c = oc;
-    t->origin_sock = ap_get_conn_socket(oc);
     t->origin_pool = pr->pool;
     /* make_fake_req() gave pr the connection's filters before this hook:
      * once ours heads them, pr must start with it too, or HTTP_IN, added
@@ -379,6 +271,7 @@ static void fastexc_tunnel_start(fastexc_tunnel_t *t)
 {
     request_rec *r = t->r;
     conn_rec *c = r->connection;
+    unsigned closes;
 
     t->started = 1;
     if (!t->counted) {
@@ -393,9 +286,13 @@ static void fastexc_tunnel_start(fastexc_tunnel_t *t)
      * the EOS that ends r passes the client output filter */
     r->output_filters = r->proto_output_filters = c->output_filters;
     r->input_filters = r->proto_input_filters = c->input_filters;
-    if (fastexc_tunnel_closes_for(t, FASTEXC_TUNNEL_RESTART)
-        || fastexc_tunnel_closes_for(t, FASTEXC_TUNNEL_STOP)) {
-        fastexc_tunnel_register(t);
+    closes = fastexc_tunnel_closes_for(t, FASTEXC_TUNNEL_RESTART)
+             << FASTEXC_TUNNEL_RESTART
+             | fastexc_tunnel_closes_for(t, FASTEXC_TUNNEL_STOP)
+               << FASTEXC_TUNNEL_STOP;
+    if (closes) {
+        fastexc_stop_register(&t->stop, ap_get_conn_socket(t->origin_c),
+                              closes);
     }
 }
 
@@ -488,7 +385,7 @@ static apr_status_t fastexc_tunnel_origin_in(ap_filter_t *f,
         }
         fastexc_tunnel_start(t);
     }
-    if (rv == APR_SUCCESS && apr_atomic_read32(&t->ending)) {
+    if (rv == APR_SUCCESS && fastexc_stop_ending(&t->stop) >= 0) {
         fastexc_tunnel_cut(t, bb);
         if (t->cut && APR_BRIGADE_EMPTY(bb)) {
             rv = APR_EOF;
@@ -611,11 +508,8 @@ static apr_status_t fastexc_tunnel_client_out(ap_filter_t *f,
         }
         fastexc_tunnel_follow(&t->down, e);
     }
-    if (t->registered) {
-        /* for the thread that wakes it: may the socket be cut now */
-        apr_atomic_set32(&t->mid_frame,
-                         !fastexc_ws_reader_at_boundary(&t->down));
-    }
+    fastexc_stop_mid_frame(&t->stop,
+                           !fastexc_ws_reader_at_boundary(&t->down));
     if (eos) {
         /* the tunnel is over: what comes first goes first, then ours
          * (which this filter, let go of, passes through) */
@@ -624,9 +518,9 @@ static apr_status_t fastexc_tunnel_client_out(ap_filter_t *f,
         t->client_gone |= rv != APR_SUCCESS;
         w->t = NULL;
         if (!t->decided) {
-            apr_uint32_t ending = apr_atomic_read32(&t->ending);
+            int ending = fastexc_stop_ending(&t->stop);
             fastexc_tunnel_end(t, t->origin_ended ? FASTEXC_TUNNEL_BACKEND
-                                  : ending ? (int)ending - 1
+                                  : ending >= 0 ? ending
                                   : FASTEXC_TUNNEL_TIMEOUT);
         }
         return ap_pass_brigade(f->next, rest);
@@ -639,204 +533,6 @@ static apr_status_t fastexc_tunnel_client_out(ap_filter_t *f,
         fastexc_tunnel_end(t, fastexc_tunnel_origin_event(t));
     }
     return rv;
-}
-
-/* Whether the restart and stop Closes are spread (a waker thread runs). */
-static int fastexc_tunnel_spread_on(void)
-{
-#if APR_HAS_THREADS
-    return fastexc_tunnel_waker != NULL;
-#else
-    return 0;
-#endif
-}
-
-#if APR_HAS_THREADS
-/* The spread's thread: from the stop on, wakes each listed tunnel at its
- * turn, until none is left (or the child stops at once). */
-static void *APR_THREAD_FUNC fastexc_tunnel_waker_run(apr_thread_t *thd,
-                                                      void *data)
-{
-    apr_thread_mutex_lock(fastexc_tunnel_list_lock);
-    while (!fastexc_tunnel_waker_quit) {
-        apr_time_t now = apr_time_now(), next = 0;
-        fastexc_tunnel_t *t;
-
-        for (t = fastexc_tunnel_list; t; t = t->next) {
-            if (!t->wake_at || apr_atomic_read32(&t->ending)) {
-                continue;
-            }
-            if (t->wake_at <= now) {
-                fastexc_tunnel_wake(t, (int)fastexc_tunnel_stop_seen - 1);
-            }
-            else if (!next || t->wake_at < next) {
-                next = t->wake_at;
-            }
-        }
-        if (fastexc_tunnel_stop_seen && !next) {
-            break;      /* every turn is taken */
-        }
-        if (next) {
-            apr_thread_cond_timedwait(fastexc_tunnel_waker_cond,
-                                      fastexc_tunnel_list_lock, next - now);
-        }
-        else {
-            apr_thread_cond_wait(fastexc_tunnel_waker_cond,
-                                 fastexc_tunnel_list_lock);
-        }
-    }
-    apr_thread_mutex_unlock(fastexc_tunnel_list_lock);
-    apr_thread_exit(thd, APR_SUCCESS);
-    return NULL;
-}
-
-/* The waker is told to quit (it may be waiting for a stop that never
- * came) and joined before the child's pool goes. */
-static apr_status_t fastexc_tunnel_waker_join(void *data)
-{
-    apr_status_t rv;
-
-    apr_thread_mutex_lock(fastexc_tunnel_list_lock);
-    fastexc_tunnel_waker_quit = 1;
-    apr_thread_cond_signal(fastexc_tunnel_waker_cond);
-    apr_thread_mutex_unlock(fastexc_tunnel_list_lock);
-    apr_thread_join(&rv, fastexc_tunnel_waker);
-    fastexc_tunnel_waker = NULL;
-    return APR_SUCCESS;
-}
-
-/* Threaded MPMs only (prefork never tells a child of a graceful stop). */
-static void fastexc_tunnel_waker_start(apr_pool_t *pchild, server_rec *s)
-{
-    int threaded = 0;
-    apr_status_t rv;
-
-    if (!fastexc_tunnel_spread || !fastexc_tunnel_list_lock
-        || ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) != APR_SUCCESS
-        || threaded == AP_MPMQ_NOT_SUPPORTED) {
-        return;
-    }
-    if ((rv = apr_thread_cond_create(&fastexc_tunnel_waker_cond, pchild))
-        != APR_SUCCESS
-        || (rv = apr_thread_create(&fastexc_tunnel_waker, NULL,
-                                   fastexc_tunnel_waker_run, NULL, pchild))
-           != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, FXLOGNO(0041)
-                     "no thread for FastExcWebSocketTunnelCloseSpread: a "
-                     "restart or stop closes this child's tunnels at once");
-        fastexc_tunnel_waker = NULL;
-        return;
-    }
-    apr_pool_pre_cleanup_register(pchild, NULL, fastexc_tunnel_waker_join);
-}
-#endif
-
-void fastexc_tunnel_child_init(apr_pool_t *pchild, server_rec *s)
-{
-    apr_status_t rv;
-
-    if (ap_mpm_query(AP_MPMQ_GENERATION, &fastexc_tunnel_generation)
-        != APR_SUCCESS) {
-        fastexc_tunnel_generation = -1;
-    }
-    fastexc_tunnel_spread = fastexc_conf_tunnel_spread(s);
-#if APR_HAS_THREADS
-    if ((rv = apr_thread_mutex_create(&fastexc_tunnel_list_lock,
-                                      APR_THREAD_MUTEX_DEFAULT, pchild))
-        != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s, FXLOGNO(0033)
-                     "no lock for the list of WebSocket tunnels: a graceful "
-                     "restart or stop will not close them");
-        fastexc_tunnel_list_lock = NULL;
-        return;
-    }
-    fastexc_tunnel_waker_start(pchild, s);
-#endif
-}
-
-/* The MPM stops this child gracefully (threaded MPMs, from the listener or
- * the main thread): a restart if the parent moved to a new generation,
- * else a stop (graceful-stop, or the MPM retires the child: fewer idle
- * children, MaxConnectionsPerChild; the process goes away either way).
- * Each listed tunnel whose scope sends a Close for it is told, and cut off
- * from its backend for reading if it is at a frame boundary: at once, or
- * at its turn in the spread (FastExcWebSocketTunnelCloseSpread, evenly,
- * in the list's order). Its worker then sees the backend end and sends
- * the Close, in order with what it was forwarding; a tunnel in the middle
- * of a frame is cut by its worker where the frame ends. The backend still
- * gets the client's reply. Ungracefully (stop, ungraceful restart), the
- * MPM closed every connection of the child before telling modules: no
- * Close can be sent, and the spread ends. */
-void fastexc_tunnel_child_stopping(apr_pool_t *pchild, int graceful)
-{
-    fastexc_tunnel_t *t;
-    apr_time_t now;
-    int event, n = 0, i = 0;
-
-#if APR_HAS_THREADS
-    if (!fastexc_tunnel_list_lock) {
-        return;
-    }
-#endif
-    event = ap_scoreboard_image && fastexc_tunnel_generation >= 0
-            && ap_scoreboard_image->global->running_generation
-               != fastexc_tunnel_generation
-            ? FASTEXC_TUNNEL_RESTART : FASTEXC_TUNNEL_STOP;
-#if APR_HAS_THREADS
-    apr_thread_mutex_lock(fastexc_tunnel_list_lock);
-    if (!graceful) {
-        fastexc_tunnel_waker_quit = 1;
-        if (fastexc_tunnel_waker) {
-            apr_thread_cond_signal(fastexc_tunnel_waker_cond);
-        }
-        apr_thread_mutex_unlock(fastexc_tunnel_list_lock);
-        return;
-    }
-#else
-    if (!graceful) {
-        return;
-    }
-#endif
-    if (fastexc_tunnel_stop_seen) {
-        graceful = 0;       /* told before: once */
-    }
-    else {
-        fastexc_tunnel_stop_seen = (apr_uint32_t)event + 1;
-        for (t = fastexc_tunnel_list; t; t = t->next) {
-            n += fastexc_tunnel_closes_for(t, event);
-        }
-        now = apr_time_now();
-        for (t = fastexc_tunnel_list; t; t = t->next) {
-            if (!fastexc_tunnel_closes_for(t, event)) {
-                continue;
-            }
-            /* the i-th of n at i/n of the window: the first at once */
-            if (i > 0 && fastexc_tunnel_spread_on()) {
-                t->wake_at = now + fastexc_tunnel_spread * i / n;
-                i++;
-                continue;
-            }
-            fastexc_tunnel_wake(t, event);
-            i++;
-        }
-#if APR_HAS_THREADS
-        if (fastexc_tunnel_waker) {
-            apr_thread_cond_signal(fastexc_tunnel_waker_cond);
-        }
-#endif
-    }
-#if APR_HAS_THREADS
-    apr_thread_mutex_unlock(fastexc_tunnel_list_lock);
-#endif
-    if (graceful && n) {
-        /* no allocation here: the MPM's threads still use pchild */
-        ap_log_error(APLOG_MARK, APLOG_INFO, 0, ap_server_conf, FXLOGNO(0034)
-                     "graceful %s: closing %d WebSocket tunnel(s) over %"
-                     APR_TIME_T_FMT " ms",
-                     event == FASTEXC_TUNNEL_RESTART ? "restart" : "stop", n,
-                     i > 1 && fastexc_tunnel_spread_on()
-                     ? apr_time_as_msec(fastexc_tunnel_spread) : 0);
-    }
 }
 
 /* Connection filters (AP_FTYPE_CONNECTION), so they see the frames above

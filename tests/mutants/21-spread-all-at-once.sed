@@ -1,4 +1,4 @@
-# file: glue/mod_fastexc_tunnel.c
+# file: glue/mod_fastexc_stop.c
 # tests: t/stop.t
 # bug: the spread's turns all set to the stop's instant
-s/t->wake_at = now + fastexc_tunnel_spread \* i \/ n;/t->wake_at = now;/
+s/e->wake_at = now + fastexc_stop_spread \* i \/ n;/e->wake_at = now;/
