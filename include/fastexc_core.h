@@ -44,6 +44,13 @@ char *fastexc_json_dump(apr_pool_t *p, const json_t *v, apr_size_t *len);
 /** The response body {"detail":<detail>} for a JSON detail. */
 char *fastexc_body_json(apr_pool_t *p, const json_t *detail, apr_size_t *len);
 
+/** The JSON string of len bytes of text (quotes included), as Python's
+ *  json.dumps(ensure_ascii=False) writes it. Invalid UTF-8 is replaced by
+ *  U+FFFD; *repaired (if not NULL) tells whether that happened. NULL only
+ *  if jansson cannot allocate. */
+char *fastexc_json_string(apr_pool_t *p, const char *text, apr_size_t len,
+                          apr_size_t *out_len, int *repaired);
+
 /** The response body {"detail":"<text>"} for a text detail of len bytes.
  *  Invalid UTF-8 is replaced by U+FFFD; *repaired (if not NULL) tells
  *  whether that happened. Never returns NULL. */

@@ -410,15 +410,24 @@ char *fastexc_utf8_repair(apr_pool_t *p, const char *s, apr_size_t len,
     return out;
 }
 
+char *fastexc_json_string(apr_pool_t *p, const char *text, apr_size_t len,
+                          apr_size_t *out_len, int *repaired)
+{
+    apr_size_t tlen;
+    const char *t = fastexc_utf8_repair(p, text, len, &tlen, repaired);
+    json_t *s = json_stringn_nocheck(t, tlen);
+    char *d = s ? fastexc_json_dump(p, s, out_len) : NULL;
+
+    json_decref(s);
+    return d;
+}
+
 char *fastexc_body_text(apr_pool_t *p, const char *text, apr_size_t len,
                         apr_size_t *body_len, int *repaired)
 {
-    apr_size_t tlen, dlen;
-    const char *t = fastexc_utf8_repair(p, text, len, &tlen, repaired);
-    json_t *s = json_stringn_nocheck(t, tlen);
-    char *d = s ? fastexc_json_dump(p, s, &dlen) : NULL;
+    apr_size_t dlen;
+    char *d = fastexc_json_string(p, text, len, &dlen, repaired);
 
-    json_decref(s);
     if (!d) {
         /* Only an allocation failure inside jansson gets here. */
         d = "\"\"";
