@@ -55,7 +55,7 @@ int fastexc_conf_raise_early(const fastexc_dir_conf *dc)
 
 int fastexc_conf_format(const fastexc_dir_conf *dc)
 {
-    return dc->http.format != FASTEXC_UNSET ? dc->http.format
+    return dc->http.format.how != FASTEXC_UNSET ? dc->http.format.how
                                             : FASTEXC_FORMAT_FASTAPI;
 }
 
@@ -147,8 +147,11 @@ static void fastexc_conf_unset(fastexc_dir_conf *dc)
     dc->http.enabled = FASTEXC_UNSET;
     dc->http.early = FASTEXC_UNSET;
     dc->http.details = NULL;
-    dc->http.format = FASTEXC_UNSET;
+    dc->http.format.how = FASTEXC_UNSET;
+    dc->http.format.envelope = NULL;
+    dc->http.format.content_type = NULL;
     dc->http.problem_type = NULL;
+    dc->http.problem_instance = NULL;
     dc->ws.reject.how = FASTEXC_UNSET;
     dc->ws.reject.status = 0;
     dc->ws.backend.set = FASTEXC_UNSET;
@@ -243,8 +246,9 @@ void *fastexc_conf_merge(apr_pool_t *p, void *basev, void *addv)
     FASTEXC_MERGE(http.early);
     dc->http.details = fastexc_conf_merge_hash(p, base->http.details,
                                                add->http.details);
-    FASTEXC_MERGE(http.format);
+    FASTEXC_MERGE_BY(http.format, how);
     FASTEXC_MERGE_PTR(http.problem_type);
+    FASTEXC_MERGE_PTR(http.problem_instance);
     FASTEXC_MERGE_BY(ws.reject, how);
     FASTEXC_MERGE_BY(ws.backend, set);
     FASTEXC_MERGE(ws.close_timeout);

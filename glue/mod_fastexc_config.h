@@ -42,6 +42,14 @@ typedef struct {
 
 #define FASTEXC_FORMAT_FASTAPI 0
 #define FASTEXC_FORMAT_PROBLEM 1
+#define FASTEXC_FORMAT_TEMPLATE 2
+
+/* FastExcFormat: which, and the template's envelope and type. */
+typedef struct {
+    int how;                    /* FASTEXC_FORMAT_*, or UNSET */
+    const struct fastexc_envelope *envelope;    /* template */
+    const char *content_type;   /* template */
+} fastexc_format_t;
 
 /* A configured WebSocket close (FastExcWebSocket, ...BackendError). */
 typedef struct {
@@ -98,8 +106,10 @@ typedef struct {
         int enabled;                        /* FastExc */
         int early;                          /* FastExcRaiseEarly */
         apr_hash_t *details;                /* FastExcDetail: int -> exc */
-        int format;                         /* FastExcFormat */
+        fastexc_format_t format;            /* FastExcFormat */
         const char *problem_type;           /* FastExcProblemType */
+        apr_array_header_t *problem_instance;   /* FastExcProblemInstance:
+                                                   fastexc_part_t */
     } http;
     struct {                    /* WebSocket answers */
         fastexc_reject_t reject;            /* FastExcWebSocketReject */
@@ -148,7 +158,8 @@ int fastexc_conf_enabled(const fastexc_dir_conf *dc);
 /* FastExcRaiseEarly of a scope: 1 if On (default Off). */
 int fastexc_conf_raise_early(const fastexc_dir_conf *dc);
 
-/* FastExcFormat of a scope, default applied (fastapi). */
+/* FastExcFormat of a scope, default applied (fastapi): FASTEXC_FORMAT_*;
+ * a template's is in dc->http.format. */
 int fastexc_conf_format(const fastexc_dir_conf *dc);
 
 /* FastExcWebSocketReject http of a scope: its status, or 0 if the scope

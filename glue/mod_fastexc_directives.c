@@ -28,6 +28,7 @@
 #include "util_filter.h"
 
 #include "fastexc_core.h"
+#include "fastexc_envelope.h"
 #include "fastexc_ws.h"
 #include "mod_fastexc.h"
 #include "mod_fastexc_private.h"
@@ -656,8 +657,105 @@ static const char *fastexc_cmd_ws_tunnel(cmd_parms *cmd, void *cfg,
     return NULL;
 }
 
-static const char *fastexc_cmd_format(cmd_parms *cmd, void *cfg,
-                                      const char *arg)
+/* An ap_expr placeholder of a FastExcFormat template. */
+static const char *fastexc_cmd_envelope_expr(void *ctx, const char *text,
+                                             const void **expr)
+{
+    const char *err = NULL;
+
+    *expr = ap_expr_parse_cmd((cmd_parms *)ctx, text,
+                              AP_EXPR_FLAG_STRING_RESULT, &err, NULL);
+    return err ? apr_psprintf(((cmd_parms *)ctx)->pool, "cannot parse %s: %s",
+                              text, err)
+               : NULL;
+}
+
+/* A media type: type "/" subtype, tokens, then parameters if any. */
+static int fastexc_cmd_media_type(apr_pool_t *p, const char *arg)
+{
+    const char *slash = strchr(arg, '/');
+    const char *semi = strchr(arg, ';');
+    apr_size_t end = semi ? (apr_size_t)(semi - arg) : strlen(arg);
+
+    if (!slash || (apr_size_t)(slash - arg) >= end) {
+        return 0;
+    }
+    return fastexc_header_name_ok(apr_pstrmemdup(p, arg, slash - arg))
+           && fastexc_header_name_ok(apr_pstrmemdup(p, slash + 1,
+                                                    end - (slash - arg) - 1))
+           && fastexc_header_value_ok(arg);
+}
+
+/* FastExcFormat fastapi|problem|template '<JSON>' [type=..] [absent=..] */
+static const char *fastexc_cmd_format(cmd_parms *cmd, void *cfg, int argc,
+                                      char *const argv[])
+{
+    fastexc_dir_conf *dc = cfg;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+    const struct fastexc_envelope *env;
+    const char *type = "application/json";
+    int omit = 0, i;
+
+    if (err) {
+        return err;
+    }
+    if (argc == 1 && strcasecmp(argv[0], "fastapi") == 0) {
+        dc->http.format.how = FASTEXC_FORMAT_FASTAPI;
+        return NULL;
+    }
+    if (argc == 1 && strcasecmp(argv[0], "problem") == 0) {
+        dc->http.format.how = FASTEXC_FORMAT_PROBLEM;
+        return NULL;
+    }
+    if (argc > 1 && (strcasecmp(argv[0], "fastapi") == 0
+                     || strcasecmp(argv[0], "problem") == 0)) {
+        return apr_psprintf(cmd->pool, "FastExcFormat: %s takes no other "
+                            "argument", argv[0]);
+    }
+    if (argc == 0 || strcasecmp(argv[0], "template") != 0) {
+        return apr_psprintf(cmd->pool, "FastExcFormat: \"%s\" is not "
+                            "fastapi, problem or template '<JSON>'",
+                            argc ? argv[0] : "");
+    }
+    if (argc < 2) {
+        return "FastExcFormat: template needs the template, a JSON object "
+               "in quotes";
+    }
+    for (i = 2; i < argc; i++) {
+        if (strncasecmp(argv[i], "type=", 5) == 0) {
+            type = argv[i] + 5;
+            if (!fastexc_cmd_media_type(cmd->temp_pool, type)) {
+                return apr_psprintf(cmd->pool, "FastExcFormat: type \"%s\" "
+                                    "is not a media type "
+                                    "(application/vnd.example+json)", type);
+            }
+        }
+        else if (strcasecmp(argv[i], "absent=null") == 0) {
+            omit = 0;
+        }
+        else if (strcasecmp(argv[i], "absent=omit") == 0) {
+            omit = 1;
+        }
+        else {
+            return apr_psprintf(cmd->pool, "FastExcFormat: \"%s\" is not "
+                                "type=<media type>, absent=null or "
+                                "absent=omit", argv[i]);
+        }
+    }
+    err = fastexc_envelope_compile(cmd->pool, argv[1], omit,
+                                   fastexc_cmd_envelope_expr, cmd, &env);
+    if (err) {
+        return apr_psprintf(cmd->pool, "FastExcFormat: %s", err);
+    }
+    dc->http.format.how = FASTEXC_FORMAT_TEMPLATE;
+    dc->http.format.envelope = env;
+    dc->http.format.content_type = apr_pstrdup(cmd->pool, type);
+    return NULL;
+}
+
+/* FastExcProblemInstance <text with %{...}> */
+static const char *fastexc_cmd_problem_instance(cmd_parms *cmd, void *cfg,
+                                                const char *arg)
 {
     fastexc_dir_conf *dc = cfg;
     const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
@@ -665,15 +763,11 @@ static const char *fastexc_cmd_format(cmd_parms *cmd, void *cfg,
     if (err) {
         return err;
     }
-    if (strcasecmp(arg, "fastapi") == 0) {
-        dc->http.format = FASTEXC_FORMAT_FASTAPI;
+    if (!fastexc_utf8_valid(arg, strlen(arg))) {
+        return "FastExcProblemInstance: not valid UTF-8";
     }
-    else if (strcasecmp(arg, "problem") == 0) {
-        dc->http.format = FASTEXC_FORMAT_PROBLEM;
-    }
-    else {
-        return apr_psprintf(cmd->pool, "FastExcFormat: \"%s\" is not fastapi "
-                            "or problem", arg);
+    if ((err = fastexc_cmd_template(cmd, arg, &dc->http.problem_instance))) {
+        return apr_psprintf(cmd->pool, "FastExcProblemInstance: %s", err);
     }
     return NULL;
 }
@@ -770,10 +864,15 @@ const command_rec fastexc_cmds[] = {
     AP_INIT_TAKE1("FastExcLogLevel", fastexc_cmd_log_level, NULL,
                   FASTEXC_WHERE,
                   "the level each exception is logged at (default info)"),
-    AP_INIT_TAKE1("FastExcFormat", fastexc_cmd_format, NULL,
-                  FASTEXC_WHERE,
-                  "fastapi ({\"detail\": ...}, the default) or problem "
-                  "(RFC 9457 application/problem+json)"),
+    AP_INIT_TAKE_ARGV("FastExcFormat", fastexc_cmd_format, NULL,
+                      FASTEXC_WHERE,
+                      "fastapi ({\"detail\": ...}, the default), problem "
+                      "(RFC 9457 application/problem+json) or template "
+                      "'<JSON>' [type=<media type>] [absent=null|omit]"),
+    AP_INIT_TAKE1("FastExcProblemInstance", fastexc_cmd_problem_instance,
+                  NULL, FASTEXC_WHERE,
+                  "the \"instance\" of Problem Details, %{...} evaluated "
+                  "per request (default the request path)"),
     AP_INIT_TAKE1("FastExcProblemType", fastexc_cmd_problem_type, NULL,
                   FASTEXC_WHERE,
                   "the \"type\" URI of Problem Details (default about:blank)"),

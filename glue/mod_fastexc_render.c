@@ -28,6 +28,7 @@
 #include "util_filter.h"
 
 #include "fastexc_core.h"
+#include "fastexc_envelope.h"
 #include "fastexc_ws.h"
 #include "mod_fastexc.h"
 #include "mod_fastexc_private.h"
@@ -48,6 +49,28 @@ static const char *fastexc_render_default_detail(request_rec *r, int status)
                                                               : "Error";
 }
 
+/* One piece of a template for r: its text, or its %{...} evaluated ("" if
+ * it cannot be, logged). */
+static const char *fastexc_render_part(request_rec *r,
+                                       const fastexc_part_t *part)
+{
+    const char *err = NULL;
+    const char *piece;
+
+    if (!part->expr) {
+        return part->text;
+    }
+    piece = ap_expr_str_exec(r, part->expr, &err);
+    if (err || !piece) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, FXLOGNO(0001)
+                      "cannot evaluate %s: %s", part->text,
+                      err ? err : "no value");
+        return "";
+    }
+    return piece;
+}
+
+/* A detail or header template: a %{...} without a value gives "". */
 static const char *fastexc_render_interpolate(request_rec *r,
                                               const apr_array_header_t *parts)
 {
@@ -57,16 +80,25 @@ static const char *fastexc_render_interpolate(request_rec *r,
     int i;
 
     for (i = 0; i < parts->nelts; i++) {
-        const char *piece = part[i].text;
-        if (part[i].expr) {
-            const char *err = NULL;
-            piece = ap_expr_str_exec(r, part[i].expr, &err);
-            if (err || !piece) {
-                ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, FXLOGNO(0001)
-                              "cannot evaluate %s: %s", part[i].text,
-                              err ? err : "no value");
-                piece = "";
-            }
+        APR_ARRAY_PUSH(out, const char *) = fastexc_render_part(r, &part[i]);
+    }
+    return apr_array_pstrcat(r->pool, out, 0);
+}
+
+/* FastExcProblemInstance: NULL (left out) if a %{...} has no value, as an
+ * absent value in a template. */
+static const char *fastexc_render_instance(request_rec *r,
+                                           const apr_array_header_t *parts)
+{
+    const fastexc_part_t *part = (const fastexc_part_t *)parts->elts;
+    apr_array_header_t *out = apr_array_make(r->pool, parts->nelts,
+                                             sizeof(const char *));
+    int i;
+
+    for (i = 0; i < parts->nelts; i++) {
+        const char *piece = fastexc_render_part(r, &part[i]);
+        if (part[i].expr && !*piece) {
+            return NULL;
         }
         APR_ARRAY_PUSH(out, const char *) = piece;
     }
@@ -238,25 +270,37 @@ const fastexc_response_t *fastexc_render_text(request_rec *r,
     return resp;
 }
 
-/* FastExcFormat problem: the same exception as RFC 9457 Problem Details,
- * from the scope the response is sent in (so raises through the C and
- * notes APIs follow it too). */
-const fastexc_response_t *fastexc_render_format(request_rec *r,
-                                                const fastexc_response_t *resp)
+/* An ap_expr placeholder of a template, for r: an error is absent. */
+static const char *fastexc_render_expr(void *ctx, const void *expr)
 {
-    const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
-                                                      &fastexc_module);
-    fastexc_response_t *problem;
+    request_rec *r = ctx;
+    const char *err = NULL;
+    const char *s = ap_expr_str_exec(r, (const ap_expr_info_t *)expr, &err);
 
-    if (fastexc_conf_format(dc) != FASTEXC_FORMAT_PROBLEM
-        || !fastexc_status_has_body(resp->status)) {
-        return resp;
+    if (err) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, FXLOGNO(0043)
+                      "FastExcFormat template: cannot evaluate a "
+                      "placeholder (%s): absent", err);
+        return NULL;
     }
-    problem = apr_pmemdup(r->pool, resp, sizeof(*resp));
+    return s;
+}
+
+/* FastExcFormat problem: RFC 9457 Problem Details. */
+static const fastexc_response_t *fastexc_render_problem(
+    request_rec *r, const fastexc_dir_conf *dc,
+    const fastexc_response_t *resp)
+{
+    fastexc_response_t *problem = apr_pmemdup(r->pool, resp, sizeof(*resp));
+    const char *instance = r->uri;
+
+    if (dc->http.problem_instance) {
+        instance = fastexc_render_instance(r, dc->http.problem_instance);
+    }
     problem->body = fastexc_problem_body(r->pool, resp->body, resp->body_len,
                                          dc->http.problem_type,
                                          fastexc_phrase(resp->status),
-                                         resp->status, r->uri,
+                                         resp->status, instance,
                                          &problem->body_len);
     if (!problem->body) {
         /* only a body that is not ours, which cannot happen: keep it */
@@ -266,6 +310,63 @@ const fastexc_response_t *fastexc_render_format(request_rec *r,
     }
     problem->content_type = "application/problem+json";
     return problem;
+}
+
+/* FastExcFormat template: the operator's envelope, filled. */
+static const fastexc_response_t *fastexc_render_template(
+    request_rec *r, const fastexc_dir_conf *dc,
+    const fastexc_response_t *resp)
+{
+    fastexc_response_t *out;
+    fastexc_envelope_values_t v;
+    int repaired = 0;
+
+    v.detail = fastexc_body_detail(resp->body, resp->body_len, &v.detail_len);
+    v.status = resp->status;
+    v.title = fastexc_phrase(resp->status);
+    v.traceparent = apr_table_get(r->headers_in, "traceparent");
+    v.eval = fastexc_render_expr;
+    v.ctx = r;
+    out = apr_pmemdup(r->pool, resp, sizeof(*resp));
+    /* no detail: a body that is not ours, which cannot happen */
+    out->body = v.detail ? fastexc_envelope_render(r->pool,
+                                                   dc->http.format.envelope,
+                                                   &v, &out->body_len,
+                                                   &repaired)
+                         : NULL;
+    if (!out->body) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, FXLOGNO(0044)
+                      "cannot render the template for %d", resp->status);
+        return resp;
+    }
+    if (repaired) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, FXLOGNO(0045)
+                      "FastExcFormat template: invalid UTF-8 from the "
+                      "request replaced by U+FFFD");
+    }
+    out->content_type = dc->http.format.content_type;
+    return out;
+}
+
+/* resp in the scope's FastExcFormat, from the scope the response is sent
+ * in (so raises through the C and notes APIs follow it too). */
+const fastexc_response_t *fastexc_render_format(request_rec *r,
+                                                const fastexc_response_t *resp)
+{
+    const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
+                                                      &fastexc_module);
+
+    if (!fastexc_status_has_body(resp->status)) {
+        return resp;
+    }
+    switch (fastexc_conf_format(dc)) {
+    case FASTEXC_FORMAT_PROBLEM:
+        return fastexc_render_problem(r, dc, resp);
+    case FASTEXC_FORMAT_TEMPLATE:
+        return fastexc_render_template(r, dc, resp);
+    default:
+        return resp;
+    }
 }
 
 static int fastexc_render_unset_header(void *rec, const char *name,

@@ -37,7 +37,7 @@ rm -rf "$stage/t/logs" "$stage/t/conf/apache_test_config.pm"
 {
     for m in mpm_event authz_core authz_host authz_user authn_core auth_basic authn_file \
              mime dir alias headers env setenvif rewrite include \
-             proxy proxy_http http2 lua status; do
+             proxy proxy_http http2 lua status unique_id; do
         echo "LoadModule ${m}_module $libexec/mod_${m}.so"
     done
     echo "LoadModule fastexc_module $stage/modules/mod_fastexc.so"

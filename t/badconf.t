@@ -40,6 +40,10 @@ FastExcWebSocketTunnelCloseSpread 1500ms
 FastExcRaiseEarly On
 FastExcFormat problem
 FastExcProblemType https://example.com/probs/out-of-credit
+FastExcProblemInstance "urn:uuid:%{HTTP:X-Request-Id}"
+<Location /tmpl>
+    FastExcFormat template '{"error":{"code":"%{status}","message":"%{detail}","id":"%{HTTP:X-Request-Id}"}}' type=application/vnd.example+json absent=omit
+</Location>
 FastExcLogLevel notice
 <Location /y>
     FastExcLogLevel debug
@@ -176,7 +180,36 @@ my @cases = (
     ['unknown log level', 'FastExcLogLevel loud',
      qr/FastExcLogLevel: "loud" is not a level/],
     ['unknown format', 'FastExcFormat xml',
-     qr/FastExcFormat: "xml" is not fastapi or problem/],
+     qr/FastExcFormat: "xml" is not fastapi, problem or template/],
+    ['template: none given', 'FastExcFormat template',
+     qr/FastExcFormat: template needs the template, a JSON object/],
+    ['template: not JSON', q(FastExcFormat template '{"a":'),
+     qr/FastExcFormat: the template is not JSON: invalid JSON at line 1/],
+    ['template: a placeholder unquoted',
+     q(FastExcFormat template '{"code":%{status}}'),
+     qr/FastExcFormat: the template is not JSON/],
+    ['template: not an object', q(FastExcFormat template '["%{detail}"]'),
+     qr/FastExcFormat: the template is not a JSON object/],
+    ['template: a duplicate key', q(FastExcFormat template '{"a":1,"a":2}'),
+     qr/FastExcFormat: the template is not JSON: .*duplicate/],
+    ['template: a placeholder in a key',
+     q(FastExcFormat template '{"%{status}":"x"}'),
+     qr/FastExcFormat: \$: a placeholder in the key "%\{status\}"/],
+    ['template: an ap_expr that does not parse',
+     q(FastExcFormat template '{"e":{"id":"%{nosuchvar}"}}'),
+     qr/FastExcFormat: \$\.e\.id: cannot parse %\{nosuchvar\}/],
+    ['template: an unterminated placeholder',
+     q(FastExcFormat template '{"e":"%{status"}'),
+     qr/FastExcFormat: \$\.e: /],
+    ['template: a bad type', q(FastExcFormat template '{}' type=json),
+     qr/FastExcFormat: type "json" is not a media type/],
+    ['template: an unknown option', q(FastExcFormat template '{}' absent=skip),
+     qr/FastExcFormat: "absent=skip" is not type=<media type>, absent=null or absent=omit/],
+    ['template: fastapi takes nothing more', 'FastExcFormat fastapi x',
+     qr/FastExcFormat: fastapi takes no other argument/],
+    ['problem instance: an ap_expr that does not parse',
+     'FastExcProblemInstance "urn:%{nosuchvar}"',
+     qr/FastExcProblemInstance: cannot parse %\{nosuchvar\}/],
     ['problem type not a URI', 'FastExcProblemType out-of-credit',
      qr/FastExcProblemType: "out-of-credit" is not an absolute URI/],
     ['problem type with a space', 'FastExcProblemType "https://e.com/a b"',

@@ -109,6 +109,24 @@ my @directives = (
                body => '{"type":"about:blank","title":"Not Found",'
                        . '"status":404,"detail":"missing item",'
                        . '"instance":"PATH"}' } },
+    { key => 'tmpl', name => 'FastExcFormat',
+      ht => qq(FastExcFormat template '{"e":"%{detail}","s":"%{status}"}'),
+      conf => 'FastExcRaise 404 "missing item"', req => 'x',
+      on => { status => 404, ctype => 'application/json',
+              body => '{"e":"missing item","s":404}' },
+      off => { status => 404, ctype => 'application/json',
+               body => '{"detail":"missing item"}' } },
+    { key => 'pinst', name => 'FastExcProblemInstance',
+      ht => 'FastExcProblemInstance "urn:example:%{REQUEST_METHOD}"',
+      conf => "FastExcRaise 404 \"missing item\"\nFastExcFormat problem",
+      req => 'x',
+      on => { status => 404, ctype => 'application/problem+json',
+              body => '{"type":"about:blank","title":"Not Found","status":404,'
+                      . '"detail":"missing item","instance":"urn:example:GET"}' },
+      off => { status => 404, ctype => 'application/problem+json',
+               body => '{"type":"about:blank","title":"Not Found",'
+                       . '"status":404,"detail":"missing item",'
+                       . '"instance":"PATH"}' } },
     { key => 'loglevel', name => 'FastExcLogLevel',
       ht => 'FastExcLogLevel notice',
       conf => 'FastExcRaise 404 "logged"', req => 'x',

@@ -176,7 +176,7 @@ my @prototypes;
 my @load = grep { -e "$libexec/mod_$_.so" }
     qw(mpm_event authz_core authz_host authz_user authn_core auth_basic
        authn_file mime dir alias headers env setenvif rewrite include
-       proxy proxy_http proxy_wstunnel http2 lua status cgid perl);
+       proxy proxy_http proxy_wstunnel http2 lua status unique_id cgid perl);
 my $have_perl = grep { $_ eq 'perl' } @load;
 my ($fastexc_so) = do {
     my $f = Apache::Test::vars('t_conf') . '/modules.load';
@@ -320,6 +320,15 @@ my @effects = (
               $maint ? { status => 503, body => '{"detail":"Down for maintenance"}' }
                      : { status => 404, headers => { 'Content-Type' =>
                                                      'text/html; charset=iso-8859-1' } });
+      } },
+    { info => 'apache', re => qr{<Location /orders>}, what => 'FastExcFormat template',
+      check => sub {
+          my $p = shift;
+          my $res = check_http('template, no request ID source but UNIQUE_ID', $p,
+              { path => '/orders',
+                headers => [[traceparent => '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01']] },
+              { status => 503, headers => { 'Content-Type' => $json, 'Retry-After' => '120' },
+                body_like => qr/^\{"error":\{"code":503,"message":"Orders are paused","title":"Service Unavailable","request_id":"[\w\@-]{20,}","trace":"4bf92f3577b34da6a3ce929d0e0e4736"\}\}$/ });
       } },
     { info => 'apache', re => qr{FastExcDetail 404 "No route for}, what => 'FastExcDetail',
       check => sub {
