@@ -324,7 +324,18 @@ static const fastexc_response_t *fastexc_render_template(
     v.detail = fastexc_body_detail(resp->body, resp->body_len, &v.detail_len);
     v.status = resp->status;
     v.title = fastexc_phrase(resp->status);
-    v.traceparent = apr_table_get(r->headers_in, "traceparent");
+    /* the phrase's JSON string, as the default body holds it */
+    v.title_json = NULL;
+    if (v.title && resp->status >= 200 && resp->status <= 599
+        && fastexc_render_defaults[resp->status - 200]) {
+        const fastexc_response_t *def = fastexc_render_defaults[resp->status
+                                                                - 200];
+        v.title_json = fastexc_body_detail(def->body, def->body_len,
+                                           &v.title_json_len);
+    }
+    /* only an envelope with per-request values can want it */
+    v.traceparent = fastexc_envelope_dynamic(dc->http.format.envelope)
+                    ? apr_table_get(r->headers_in, "traceparent") : NULL;
     v.eval = fastexc_render_expr;
     v.ctx = r;
     out = apr_pmemdup(r->pool, resp, sizeof(*resp));

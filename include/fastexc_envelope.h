@@ -43,6 +43,8 @@ typedef struct {
     const char *detail;         /* the detail's JSON text */
     apr_size_t detail_len;
     const char *title;          /* the reason phrase; NULL: absent */
+    const char *title_json;     /* its JSON string made in advance, or NULL */
+    apr_size_t title_json_len;
     const char *traceparent;    /* the request's traceparent, or NULL */
     fastexc_envelope_eval_fn eval;
     void *ctx;

@@ -293,7 +293,7 @@ typedef struct {
     int repaired;
     int traced;                 /* traceparent read */
     const char *trace_id, *parent_id;
-    char status[8];
+    const char *status;         /* its digits: the JSON of an integer */
 } fastexc_envelope_run_t;
 
 static void fastexc_envelope_put(fastexc_envelope_run_t *run,
@@ -403,6 +403,11 @@ static int fastexc_envelope_run(fastexc_envelope_run_t *run,
             fastexc_envelope_put(run, run->v->detail, run->v->detail_len);
             return 1;
         }
+        if (n->value.hole == FASTEXC_ENVELOPE_TITLE && run->v->title_json) {
+            fastexc_envelope_put(run, run->v->title_json,
+                                 run->v->title_json_len);
+            return 1;
+        }
         if (!(s = fastexc_envelope_text(run, &n->value, &len))) {
             return 0;
         }
@@ -470,8 +475,7 @@ char *fastexc_envelope_render(apr_pool_t *p, const fastexc_envelope_t *env,
     run.v = v;
     run.omit = env->omit;
     run.out = apr_array_make(p, 16, sizeof(struct iovec));
-    /* an integer: its JSON is its digits */
-    apr_snprintf(run.status, sizeof(run.status), "%d", v->status);
+    run.status = apr_itoa(p, v->status);
     if (fastexc_envelope_run(&run, env->root) < 0) {
         return NULL;
     }

@@ -213,19 +213,29 @@ json_t *fastexc_json_parse(apr_pool_t *p, const char *text, const char **err)
     return v;
 }
 
-char *fastexc_json_dump(apr_pool_t *p, const json_t *v, apr_size_t *len)
+/* One dump into a buffer of guess bytes, and a second, of the exact size,
+ * only if it was too small (json_dumpb() tells the size it needs). */
+static char *fastexc_json_dump_sized(apr_pool_t *p, const json_t *v,
+                                     apr_size_t guess, apr_size_t *len)
 {
-    apr_size_t size = json_dumpb(v, NULL, 0, FASTEXC_DUMP_FLAGS);
-    char *raw;
+    char *raw = apr_palloc(p, guess);
+    apr_size_t size = json_dumpb(v, raw, guess, FASTEXC_DUMP_FLAGS);
 
     if (size == 0) {
         return NULL;
     }
-    raw = apr_palloc(p, size);
-    if (json_dumpb(v, raw, size, FASTEXC_DUMP_FLAGS) != size) {
-        return NULL;
+    if (size > guess) {
+        raw = apr_palloc(p, size);
+        if (json_dumpb(v, raw, size, FASTEXC_DUMP_FLAGS) != size) {
+            return NULL;
+        }
     }
     return fastexc_pythonize(p, raw, size, len);
+}
+
+char *fastexc_json_dump(apr_pool_t *p, const json_t *v, apr_size_t *len)
+{
+    return fastexc_json_dump_sized(p, v, 256, len);
 }
 
 /* The one place that knows a body's layout: {"detail":<detail>}. */
@@ -416,7 +426,8 @@ char *fastexc_json_string(apr_pool_t *p, const char *text, apr_size_t len,
     apr_size_t tlen;
     const char *t = fastexc_utf8_repair(p, text, len, &tlen, repaired);
     json_t *s = json_stringn_nocheck(t, tlen);
-    char *d = s ? fastexc_json_dump(p, s, out_len) : NULL;
+    /* at most \u00XX for each byte, and the quotes: one dump */
+    char *d = s ? fastexc_json_dump_sized(p, s, 6 * tlen + 3, out_len) : NULL;
 
     json_decref(s);
     return d;
