@@ -8,6 +8,11 @@
 #   fastexc-raise    FastExcRaise 404 in a <Location>
 #   fastexc-early    the same with FastExcRaiseEarly On (no filesystem walk)
 #   fastexc-capi     fastexc_raise_text() from a helper module's handler
+#   fastexc-template the raise in an operator's envelope (FastExcFormat
+#                    template: status, detail, title): its body is the
+#                    envelope, checked as such
+#   fastexc-template-id  the same with a request ID from a header and the
+#                    trace-id (a string escaped per request)
 #   errordocument    httpd's own ErrorDocument 404 '...' literal
 #   static-floor     a 22-byte static file (200): httpd's cheapest response
 #   nginx            nginx `return 404 '...'`
@@ -93,6 +98,13 @@ P_TUNNEL=$(free_port); P_WSECHO=$(free_port)
 DEBIAN_MODULES="access_compat alias auth_basic authn_core authn_file authz_host
     authz_user autoindex deflate dir env filter negotiation reqtimeout setenvif
     status"
+# an envelope of the exception's own values; the issue's, with a request
+# ID and the trace besides
+TEMPLATE='{"error":{"code":"%{status}","message":"%{detail}","title":"%{title}"}}'
+TEMPLATE_BODY='{"error":{"code":404,"message":"Not Found","title":"Not Found"}}'
+TEMPLATE_ID='{"error":{"code":"%{status}","message":"%{detail}","title":"%{title}","request_id":"%{HTTP:X-Request-Id}","trace":"%{trace_id}"}}'
+REQUEST_ID=0f8e6c2a-5b1d-4c3e-9a7f-2d4b6e8a1c3f
+TEMPLATE_ID_BODY='{"error":{"code":404,"message":"Not Found","title":"Not Found","request_id":"'$REQUEST_ID'","trace":null}}'
 httpd_conf() {   # name port mode: main|debian|pass-on|pass-off
     httpd_preamble "$1" "$2"
     if [ "$3" = debian ]; then
@@ -140,6 +152,14 @@ LoadModule fastexc_test_module $work/modules/.libs/mod_fastexc_test.so
 </Location>
 <Location /early>
     FastExcRaiseEarly On
+    FastExcRaise 404
+</Location>
+<Location /template>
+    FastExcFormat template '$TEMPLATE'
+    FastExcRaise 404
+</Location>
+<Location /template-id>
+    FastExcFormat template '$TEMPLATE_ID'
     FastExcRaise 404
 </Location>
 <Location /capi>
@@ -204,6 +224,8 @@ PEERS=(
   "fastexc-raise|http://127.0.0.1:$P_HTTPD/raise|"
   "fastexc-early|http://127.0.0.1:$P_HTTPD/early|"
   "fastexc-capi|http://127.0.0.1:$P_HTTPD/capi|X-Raise-Phase: handler;X-Raise-Status: 404"
+  "fastexc-template|http://127.0.0.1:$P_HTTPD/template|"
+  "fastexc-template-id|http://127.0.0.1:$P_HTTPD/template-id|X-Request-Id: $REQUEST_ID"
   "errordocument|http://127.0.0.1:$P_HTTPD/errordocument/missing|"
   "static-floor|http://127.0.0.1:$P_HTTPD/static.json|"
   "debian-raise|http://127.0.0.1:$P_DEBIAN/raise|"
@@ -226,10 +248,12 @@ for peer in "${PEERS[@]}"; do
     [ -z "$url2" ] || curl -s -o /dev/null "$url2" || exit 1
     got=$(curl -s -o "$work/body" -w '%{http_code} %{content_type}' "${H[@]}" "$url")
     body=$(cat "$work/body")
-    want="404 application/json"
+    want="404 application/json" want_body='{"detail":"Not Found"}'
     case $name in static-floor|pass-*) want="200 application/json" ;; esac
-    if [ "$got" != "$want" ] || [ "$body" != '{"detail":"Not Found"}' ]; then
-        echo "bench: $name answers '$got' '$body', not '$want' {\"detail\":\"Not Found\"}" >&2
+    [ "$name" != fastexc-template ] || want_body=$TEMPLATE_BODY
+    [ "$name" != fastexc-template-id ] || want_body=$TEMPLATE_ID_BODY
+    if [ "$got" != "$want" ] || [ "$body" != "$want_body" ]; then
+        echo "bench: $name answers '$got' '$body', not '$want' $want_body" >&2
         exit 1
     fi
 done
@@ -304,8 +328,8 @@ callgrind_run() {   # mode names...
     kill "$vpid" 2>/dev/null || true
     wait "$vpid" 2>/dev/null || true
 }
-callgrind_run main fastexc-raise fastexc-early fastexc-capi errordocument \
-    static-floor
+callgrind_run main fastexc-raise fastexc-early fastexc-capi fastexc-template \
+    fastexc-template-id errordocument static-floor
 callgrind_run debian debian-raise debian-errordocument
 callgrind_run pass-on pass-loaded
 callgrind_run pass-off pass-unloaded
@@ -450,6 +474,10 @@ R_IR_RAISE=$(ratio "${IR[fastexc-raise]}" "${IR[errordocument]}")
 R_IR_EARLY=$(ratio "${IR[fastexc-early]}" "${IR[errordocument]}")
 R_EARLY=$(ratio "${MED[fastexc-early]}" "$ED")
 R_IR_CAPI=$(ratio "${IR[fastexc-capi]}" "${IR[errordocument]}")
+R_IR_TEMPLATE=$(ratio "${IR[fastexc-template]}" "${IR[fastexc-raise]}")
+R_TEMPLATE=$(ratio "${MED[fastexc-template]}" "${MED[fastexc-raise]}")
+R_IR_TEMPLATE_ID=$(ratio "${IR[fastexc-template-id]}" "${IR[fastexc-raise]}")
+R_TEMPLATE_ID=$(ratio "${MED[fastexc-template-id]}" "${MED[fastexc-raise]}")
 R_IR_DEBIAN=$(ratio "${IR[debian-raise]}" "${IR[debian-errordocument]}")
 R_DEBIAN=$(ratio "${MED[debian-raise]}" "${MED[debian-errordocument]}")
 PASS_RPS=$(pct "${MED[pass-loaded]}" "${MED[pass-unloaded]}")
@@ -467,7 +495,7 @@ FIG[ws:ceiling]=$(printf '%.0f' "$CEILING")
 FIG[xfer:tunnel-on]=$X_ON; FIG[xfer:tunnel-off]=$X_OFF; FIG[xfer:direct]=$X_DIRECT
 FIG[xir:tunnel-on]=${XFER_IR[tunnel-on]}; FIG[xir:tunnel-off]=${XFER_IR[tunnel-off]}
 FIG[rss:growth]=$RSS_GROWTH_KIB
-for k in R_ED R_IR_RAISE R_IR_EARLY R_EARLY R_IR_CAPI PASS_IR R_TUNNEL R_IR_TUNNEL R_FASTAPI R_WS \
+for k in R_ED R_IR_RAISE R_IR_EARLY R_EARLY R_IR_CAPI R_IR_TEMPLATE R_TEMPLATE R_IR_TEMPLATE_ID R_TEMPLATE_ID PASS_IR R_TUNNEL R_IR_TUNNEL R_FASTAPI R_WS \
          R_DEBIAN R_IR_DEBIAN; do
     FIG[target:$k]=${!k}
 done
@@ -477,14 +505,14 @@ echo "# mod_fastexc benchmark"
 echo
 echo "Generated by \`make bench\` ($(date -u +%Y-%m-%d), $(nproc) cores, $("$HTTPD" -v | sed -n 's/^Server version: //p'), event MPM)."
 echo "Loopback only; every peer driven the same way: two \`wrk -t1 -c$((CONNS / 2))\` at once (one per FastAPI worker, both on the one URL otherwise), summed; $ROUNDS interleaved rounds of ${DURATION}s, medians."
-echo "Every peer answers 404 \`{\"detail\":\"Not Found\"}\` as application/json (checked before measuring);"
+echo "Every peer answers 404 \`{\"detail\":\"Not Found\"}\` as application/json (checked before measuring), but fastexc-template and fastexc-template-id, whose bodies are that raise in the envelopes \`$TEMPLATE_BODY\` and \`$TEMPLATE_ID_BODY\`;"
 echo "the static floor and the pass-through rows answer 200 with the same 22 bytes."
 echo "The lean httpd loads only what a case needs; the Debian rows load Debian's default module set besides."
 echo "\"previous\": the run before this one (bench/results.tsv); before 2026-11-29 the harness drove each peer with one wrk -c16, without AllowOverride None and with the static file mapped."
 echo
 echo "| peer | requests/s | previous | vs ErrorDocument | vs static floor | instructions/request | previous |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-for name in fastexc-raise fastexc-early fastexc-capi errordocument static-floor nginx fastapi; do
+for name in fastexc-raise fastexc-early fastexc-capi fastexc-template fastexc-template-id errordocument static-floor nginx fastapi; do
     printf '| %s | %.0f | %s | %s | %s | %s | %s |\n' "$name" "${MED[$name]}" \
         "$(prev "rps:$name")" \
         "$(ratio "${MED[$name]}" "$ED")" "$(ratio "${MED[$name]}" "$FLOOR")" \
@@ -531,6 +559,8 @@ echo "| configured raise >= 1.15x the requests/s of ErrorDocument | ${R_ED}x | $
 echo "| the same with FastExcRaiseEarly On: <= 0.80x instructions | ${R_IR_EARLY}x | $(prev target:R_IR_EARLY) | $(check "$R_IR_EARLY" 0.80 '<=') |"
 echo "| the same with FastExcRaiseEarly On: >= 1.15x requests/s | ${R_EARLY}x | $(prev target:R_EARLY) | $(check "$R_EARLY" 1.15 '>=') |"
 echo "| C API raise <= 0.95x the instructions of ErrorDocument | ${R_IR_CAPI}x | $(prev target:R_IR_CAPI) | $(check "$R_IR_CAPI" 0.95 '<=') |"
+echo "| a templated raise within 5% of a FastAPI-format raise: instructions (requests/s) | ${R_IR_TEMPLATE}x (${R_TEMPLATE}x) | $(prev target:R_IR_TEMPLATE) ($(prev target:R_TEMPLATE)) | $(check "$R_IR_TEMPLATE" 1.05 '<=') |"
+echo "| the same, the envelope with a request ID and the trace: instructions (requests/s) | ${R_IR_TEMPLATE_ID}x (${R_TEMPLATE_ID}x) | $(prev target:R_IR_TEMPLATE_ID) ($(prev target:R_TEMPLATE_ID)) | $(check "$R_IR_TEMPLATE_ID" 1.05 '<=') |"
 echo "| FastExc On on a static file <= 1.005x the instructions without the module | $PASS_IR | $(prev target:PASS_IR) | $(check "$PASS_IR_GAIN" 0.5 '<=') |"
 echo "| tunnel <= 1.03x httpd's instructions per MiB | ${R_IR_TUNNEL}x | $(prev target:R_IR_TUNNEL) | $(check "$R_IR_TUNNEL" 1.03 '<=') |"
 echo "| tunnel >= 0.99x the throughput without the directive | ${R_TUNNEL}x | $(prev target:R_TUNNEL) | $(check "$R_TUNNEL" 0.99 '>=') |"
