@@ -43,6 +43,12 @@ typedef struct {
 #define FASTEXC_FORMAT_FASTAPI 0
 #define FASTEXC_FORMAT_PROBLEM 1
 
+/* FastExcBackendErrors: which bodies of a proxied backend's errors are
+ * rewritten (mod_fastexc_backend.c). */
+#define FASTEXC_BACKEND_OFF 0
+#define FASTEXC_BACKEND_NONJSON 1
+#define FASTEXC_BACKEND_ALL 2
+
 /* A configured WebSocket close (FastExcWebSocket, ...BackendError). */
 typedef struct {
     fastexc_rule_t rule;
@@ -101,6 +107,9 @@ typedef struct {
         int format;                         /* FastExcFormat */
         const char *problem_type;           /* FastExcProblemType */
     } http;
+    struct {                    /* a proxied backend's errors */
+        int errors;                         /* FastExcBackendErrors */
+    } backend;
     struct {                    /* WebSocket answers */
         fastexc_reject_t reject;            /* FastExcWebSocketReject */
         fastexc_close_slot_t backend;       /* FastExcWebSocketBackendError */
@@ -150,6 +159,10 @@ int fastexc_conf_raise_early(const fastexc_dir_conf *dc);
 
 /* FastExcFormat of a scope, default applied (fastapi). */
 int fastexc_conf_format(const fastexc_dir_conf *dc);
+
+/* FastExcBackendErrors of a scope, default applied (Off):
+ * FASTEXC_BACKEND_*. */
+int fastexc_conf_backend_errors(const fastexc_dir_conf *dc);
 
 /* FastExcWebSocketReject http of a scope: its status, or 0 if the scope
  * closes (the default). */
