@@ -23,6 +23,7 @@ FastExcRaise 422 'json:{"a":[1,2.5,null]}'
 FastExcRaise 400 "id %{HTTP:X-Id}" "X-Echo: %{HTTP:X-Id}"
 FastExcDetail 404 "nothing here"
 <Location /x>
+    FastExcBackendErrors all
     FastExcRaise Off
     FastExcDetail 404 -
 </Location>
@@ -41,7 +42,9 @@ FastExcRaiseEarly On
 FastExcFormat problem
 FastExcProblemType https://example.com/probs/out-of-credit
 FastExcLogLevel notice
+FastExcBackendErrors NonJSON
 <Location /y>
+    FastExcBackendErrors Off
     FastExcLogLevel debug
     FastExcFormat fastapi
     FastExcProblemType about:blank
@@ -177,6 +180,12 @@ my @cases = (
      qr/FastExcLogLevel: "loud" is not a level/],
     ['unknown format', 'FastExcFormat xml',
      qr/FastExcFormat: "xml" is not fastapi or problem/],
+    ['backend errors: unknown value', 'FastExcBackendErrors HTML',
+     qr/FastExcBackendErrors: "HTML" is not Off, NonJSON or All/],
+    ['backend errors: On is not a value', 'FastExcBackendErrors On',
+     qr/FastExcBackendErrors: "On" is not Off, NonJSON or All/],
+    ['backend errors: one value only', 'FastExcBackendErrors NonJSON All',
+     qr/FastExcBackendErrors takes one argument/],
     ['problem type not a URI', 'FastExcProblemType out-of-credit',
      qr/FastExcProblemType: "out-of-credit" is not an absolute URI/],
     ['problem type with a space', 'FastExcProblemType "https://e.com/a b"',
