@@ -103,8 +103,8 @@ static int fastexc_raise_record(request_rec *r,
     fastexc_raise_state_make(r)->raised = resp;
     /* ap_die() follows an ErrorDocument URL or path before any error filter
      * runs; a literal for this request keeps the exception the response
-     * (the filter replaces the literal). */
-    if (ap_response_code_string(r, idx)) {
+     * (the filter replaces the literal); a gRPC request's stays httpd's */
+    if (ap_response_code_string(r, idx) && !fastexc_backend_grpc(r)) {
         ap_custom_response(r, resp->status, resp->body);
     }
     if (r->main) {

@@ -264,6 +264,14 @@ check('not gRPC, FastExcRaise: the exception',
                    'Retry-After' => '5' } },
     method => 'POST', path => '/be/raise', body => "\0\0\0\0\0",
     headers => [['Content-Type', 'application/json']]);
+check('gRPC, FastExcRaise with an ErrorDocument literal: the literal',
+    { status => 403, body => 'No access',
+      headers => { 'Content-Type' => 'text/html; charset=iso-8859-1' } },
+    path => '/be/raise-ed', headers => [['Content-Type', 'application/grpc']]);
+check('not gRPC, FastExcRaise with an ErrorDocument literal: the exception',
+    { status => 403, body => '{"detail":"raised"}',
+      headers => { 'Content-Type' => 'application/json' } },
+    path => '/be/raise-ed');
 check('gRPC, FastExc On: httpd\'s own 404',
     { status => 404, body_like => qr{<title>404 Not Found</title>},
       headers => { 'Content-Type' => 'text/html; charset=iso-8859-1' } },
