@@ -152,6 +152,17 @@ check('sniff: 600 bytes of whitespace first (over 512): rewritten',
       headers => { 'Content-Type' => 'application/json' } },
     path => '/be/nonjson/sniff-spaces');
 
+check('sniff: the backend breaks before the body is judged: httpd\'s 502',
+    { status => 502, body_like => qr{<title>502 Bad Gateway</title>},
+      headers => { 'Content-Type' => 'text/html; charset=iso-8859-1' } },
+    path => '/be/nonjson/broken');
+
+check('the backend breaks off while its HTML is dropped: the exception whole',
+    { status => 404, body => '{"detail":"Not Found"}',
+      headers => { 'Content-Type' => 'application/json',
+                   'Content-Length' => 22 } },
+    path => '/be/nonjson/broken-html');
+
 # ---- All ------------------------------------------------------------------------------
 
 check('All: JSON error rewritten too',
@@ -321,6 +332,8 @@ like($log, qr/FX0053: gRPC request: FastExcBackendErrors steps aside/,
      'FX0053: gRPC, backend error passed');
 like($log, qr/FX0050: gRPC request: error 404 left to httpd/,
      'FX0050: gRPC, the error path left to httpd');
+like($log, qr/FX0054: backend error 409: the response broke before its body could be judged/,
+     'FX0054: a backend that broke before the judgement');
 like($log, qr/FX0027: exception 401, detail "Unauthorized"/,
      'FX0027: a rewrite is logged as an exception sent');
 unlike($log, qr/FX0051: backend error 503 rewritten: FastExcBackendErrors All/,

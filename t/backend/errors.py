@@ -12,7 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 HTML = b"<!DOCTYPE html><html><body><h1>Backend error</h1></body></html>\n"
 
-# path -> (status line, [(header, value)], body parts, chunked)
+# path -> (status line, [(header, value)], body parts, chunked: True,
+# False (Content-Length) or None (the headers given, then the connection
+# closed after the parts))
 # a body in several parts is written part by part with a pause between, so
 # httpd reads it in several brigades
 ROUTES = {
@@ -60,6 +62,11 @@ ROUTES = {
                      [b"   ", b"\n  ", b'{"detail":"late"}'], True),
     "/sniff-spaces": ("409 Conflict", [],
                       [b" " * 600 + b'{"detail":"too late"}'], False),
+    # says 100 bytes, sends whitespace, then closes: broken before judged
+    "/broken": ("409 Conflict", [("Content-Length", "100")], [b"  "], None),
+    "/broken-html": ("404 Not Found", [("Content-Type", "text/html"),
+                                       ("Content-Length", "100")],
+                     [b"<html>"], None),
     "/ok": ("200 OK", [("Content-Type", "text/html")], [HTML], False),
     "/created": ("201 Created", [("Content-Type", "text/plain")],
                  [b"made"], False),
@@ -94,7 +101,7 @@ class Handler(BaseHTTPRequestHandler):
         no_body = status[:3] in ("204", "304")
         if chunked:
             out.append("Transfer-Encoding: chunked")
-        elif not no_body:
+        elif not no_body and chunked is not None:
             out.append("Content-Length: %d" % sum(len(p) for p in parts))
         self.wfile.write(("\r\n".join(out) + "\r\n\r\n").encode("latin-1"))
         self.wfile.flush()
@@ -110,6 +117,9 @@ class Handler(BaseHTTPRequestHandler):
         if chunked:
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
+        if chunked is None:
+            time.sleep(0.1)
+            self.close_connection = True
 
     def do_GET(self):
         self.answer(False)
