@@ -20,7 +20,8 @@ APU_CONFIG := $(shell $(APXS) -q APU_CONFIG 2>/dev/null || echo apu-1-config)
 
 SRC      = src/fastexc_envelope.c src/fastexc_json.c src/fastexc_phrase.c \
            src/fastexc_valid.c src/fastexc_ws.c
-GLUE     = glue/mod_fastexc_account.c glue/mod_fastexc_config.c \
+GLUE     = glue/mod_fastexc_account.c glue/mod_fastexc_backend.c \
+           glue/mod_fastexc_config.c \
            glue/mod_fastexc_directives.c glue/mod_fastexc_error.c \
            glue/mod_fastexc_metrics.c glue/mod_fastexc_raise.c \
            glue/mod_fastexc_render.c glue/mod_fastexc_stop.c \

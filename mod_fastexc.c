@@ -16,6 +16,7 @@
  *   mod_fastexc_render      an exception rendered for one request
  *   mod_fastexc_raise       the C API and configured raises (fixups)
  *   mod_fastexc_error       httpd's error path and its body filter
+ *   mod_fastexc_backend     a proxied backend's error bodies, gRPC aside
  *   mod_fastexc_upgrade     WebSocket answers: 101, Close, the close wait
  *   mod_fastexc_tunnel      proxied tunnels watched, closed when they end
  *   mod_fastexc_stop        the child stops: its tunnels told, in turn
@@ -39,6 +40,7 @@
 
 #include "mod_fastexc.h"
 #include "mod_fastexc_account.h"
+#include "mod_fastexc_backend.h"
 #include "mod_fastexc_config.h"
 #include "mod_fastexc_directives.h"
 #include "mod_fastexc_error.h"
@@ -101,11 +103,22 @@ static void fastexc_register_hooks(apr_pool_t *p)
      * backend's answer */
     ap_hook_insert_filter(fastexc_upgrade_insert_filter, NULL, NULL,
                           APR_HOOK_MIDDLE);
+    /* FastExcBackendErrors: insert_filter runs in ap_invoke_handler(),
+     * before mod_proxy's handler passes the backend's response (status,
+     * headers, then body brigades) down r->output_filters, and after
+     * mod_proxy's translate set r->proxyreq; the filter is added only to
+     * reverse-proxied requests of scopes that turn it on. An error httpd
+     * makes itself (mod_proxy's 502/503, ProxyErrorOverride) goes through
+     * ap_send_error_response(), which resets the chain to the protocol
+     * filters and so drops this one: those stay FastExc On's, below. */
+    ap_hook_insert_filter(fastexc_backend_insert_filter, NULL, NULL,
+                          APR_HOOK_MIDDLE);
     /* inside ap_send_error_response(), after the output chain was reset to
      * the protocol filters and before httpd writes its canned body */
     ap_hook_insert_error_filter(fastexc_error_insert_filter, NULL, NULL,
                                 APR_HOOK_MIDDLE);
     fastexc_error_filters();
+    fastexc_backend_filters();
     fastexc_upgrade_filters();
     fastexc_tunnel_filters();
     /* the list of tunnels a stop closes, and the spread's thread */

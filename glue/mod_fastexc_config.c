@@ -59,6 +59,12 @@ int fastexc_conf_format(const fastexc_dir_conf *dc)
                                             : FASTEXC_FORMAT_FASTAPI;
 }
 
+int fastexc_conf_backend_errors(const fastexc_dir_conf *dc)
+{
+    return dc->backend.errors != FASTEXC_UNSET ? dc->backend.errors
+                                               : FASTEXC_BACKEND_OFF;
+}
+
 int fastexc_conf_reject_http(const fastexc_dir_conf *dc)
 {
     return dc->ws.reject.how == FASTEXC_WS_REJECT_HTTP ? dc->ws.reject.status
@@ -152,6 +158,7 @@ static void fastexc_conf_unset(fastexc_dir_conf *dc)
     dc->http.format.content_type = NULL;
     dc->http.problem_type = NULL;
     dc->http.problem_instance = NULL;
+    dc->backend.errors = FASTEXC_UNSET;
     dc->ws.reject.how = FASTEXC_UNSET;
     dc->ws.reject.status = 0;
     dc->ws.backend.set = FASTEXC_UNSET;
@@ -249,6 +256,7 @@ void *fastexc_conf_merge(apr_pool_t *p, void *basev, void *addv)
     FASTEXC_MERGE_BY(http.format, how);
     FASTEXC_MERGE_PTR(http.problem_type);
     FASTEXC_MERGE_PTR(http.problem_instance);
+    FASTEXC_MERGE(backend.errors);
     FASTEXC_MERGE_BY(ws.reject, how);
     FASTEXC_MERGE_BY(ws.backend, set);
     FASTEXC_MERGE(ws.close_timeout);

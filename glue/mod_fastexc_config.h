@@ -51,6 +51,12 @@ typedef struct {
     const char *content_type;   /* template */
 } fastexc_format_t;
 
+/* FastExcBackendErrors: which bodies of a proxied backend's errors are
+ * rewritten (mod_fastexc_backend.c). */
+#define FASTEXC_BACKEND_OFF 0
+#define FASTEXC_BACKEND_NONJSON 1
+#define FASTEXC_BACKEND_ALL 2
+
 /* A configured WebSocket close (FastExcWebSocket, ...BackendError). */
 typedef struct {
     fastexc_rule_t rule;
@@ -111,6 +117,9 @@ typedef struct {
         apr_array_header_t *problem_instance;   /* FastExcProblemInstance:
                                                    fastexc_part_t */
     } http;
+    struct {                    /* a proxied backend's errors */
+        int errors;                         /* FastExcBackendErrors */
+    } backend;
     struct {                    /* WebSocket answers */
         fastexc_reject_t reject;            /* FastExcWebSocketReject */
         fastexc_close_slot_t backend;       /* FastExcWebSocketBackendError */
@@ -161,6 +170,10 @@ int fastexc_conf_raise_early(const fastexc_dir_conf *dc);
 /* FastExcFormat of a scope, default applied (fastapi): FASTEXC_FORMAT_*;
  * a template's is in dc->http.format. */
 int fastexc_conf_format(const fastexc_dir_conf *dc);
+
+/* FastExcBackendErrors of a scope, default applied (Off):
+ * FASTEXC_BACKEND_*. */
+int fastexc_conf_backend_errors(const fastexc_dir_conf *dc);
 
 /* FastExcWebSocketReject http of a scope: its status, or 0 if the scope
  * closes (the default). */

@@ -772,6 +772,28 @@ static const char *fastexc_cmd_problem_instance(cmd_parms *cmd, void *cfg,
     return NULL;
 }
 
+/* FastExcBackendErrors Off|NonJSON|All */
+static const char *fastexc_cmd_backend_errors(cmd_parms *cmd, void *cfg,
+                                              const char *arg)
+{
+    static const char *const names[] = { "off", "nonjson", "all", NULL };
+    fastexc_dir_conf *dc = cfg;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+    int i;
+
+    if (err) {
+        return err;
+    }
+    for (i = 0; names[i]; i++) {
+        if (strcasecmp(arg, names[i]) == 0) {
+            dc->backend.errors = FASTEXC_BACKEND_OFF + i;
+            return NULL;
+        }
+    }
+    return apr_psprintf(cmd->pool, "FastExcBackendErrors: \"%s\" is not Off, "
+                        "NonJSON or All", arg);
+}
+
 static const char *fastexc_cmd_problem_type(cmd_parms *cmd, void *cfg,
                                             const char *arg)
 {
@@ -873,6 +895,11 @@ const command_rec fastexc_cmds[] = {
                   NULL, FASTEXC_WHERE,
                   "the \"instance\" of Problem Details, %{...} evaluated "
                   "per request (default the request path)"),
+    AP_INIT_TAKE1("FastExcBackendErrors", fastexc_cmd_backend_errors, NULL,
+                  FASTEXC_WHERE,
+                  "Off (the default), NonJSON (a proxied backend's error "
+                  "bodies that are not JSON become the scope's exception) "
+                  "or All (every backend error body)"),
     AP_INIT_TAKE1("FastExcProblemType", fastexc_cmd_problem_type, NULL,
                   FASTEXC_WHERE,
                   "the \"type\" URI of Problem Details (default about:blank)"),

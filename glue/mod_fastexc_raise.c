@@ -35,6 +35,7 @@
 #include "mod_fastexc_config.h"
 #include "mod_fastexc_render.h"
 #include "mod_fastexc_raise.h"
+#include "mod_fastexc_backend.h"
 #include "mod_fastexc_account.h"
 
 #define FASTEXC_HANDLER "fastexc"
@@ -102,8 +103,8 @@ static int fastexc_raise_record(request_rec *r,
     fastexc_raise_state_make(r)->raised = resp;
     /* ap_die() follows an ErrorDocument URL or path before any error filter
      * runs; a literal for this request keeps the exception the response
-     * (the filter replaces the literal). */
-    if (ap_response_code_string(r, idx)) {
+     * (the filter replaces the literal); a gRPC request's stays httpd's */
+    if (ap_response_code_string(r, idx) && !fastexc_backend_grpc(r)) {
         ap_custom_response(r, resp->status, resp->body);
     }
     if (r->main) {
@@ -221,7 +222,9 @@ static int fastexc_raise_send(request_rec *r, const fastexc_response_t *resp)
         || status == HTTP_NOT_IMPLEMENTED
         || (status == HTTP_UNAUTHORIZED && r->proxyreq == PROXYREQ_PROXY)
         || (r->prev && ap_is_HTTP_ERROR(r->prev->status))
-        || apr_table_get(r->headers_in, "Upgrade")) {
+        || apr_table_get(r->headers_in, "Upgrade")
+        /* gRPC: the status through httpd's error path, its own body */
+        || fastexc_backend_grpc(r)) {
         return fastexc_raise_record(r, resp);
     }
     rc = fastexc_raise_state_make(r);

@@ -23,6 +23,7 @@ FastExcRaise 422 'json:{"a":[1,2.5,null]}'
 FastExcRaise 400 "id %{HTTP:X-Id}" "X-Echo: %{HTTP:X-Id}"
 FastExcDetail 404 "nothing here"
 <Location /x>
+    FastExcBackendErrors all
     FastExcRaise Off
     FastExcDetail 404 -
 </Location>
@@ -45,7 +46,9 @@ FastExcProblemInstance "urn:uuid:%{HTTP:X-Request-Id}"
     FastExcFormat template '{"error":{"code":"%{status}","message":"%{detail}","id":"%{HTTP:X-Request-Id}"}}' type=application/vnd.example+json absent=omit
 </Location>
 FastExcLogLevel notice
+FastExcBackendErrors NonJSON
 <Location /y>
+    FastExcBackendErrors Off
     FastExcLogLevel debug
     FastExcFormat fastapi
     FastExcProblemType about:blank
@@ -210,6 +213,12 @@ my @cases = (
     ['problem instance: an ap_expr that does not parse',
      'FastExcProblemInstance "urn:%{nosuchvar}"',
      qr/FastExcProblemInstance: cannot parse %\{nosuchvar\}/],
+    ['backend errors: unknown value', 'FastExcBackendErrors HTML',
+     qr/FastExcBackendErrors: "HTML" is not Off, NonJSON or All/],
+    ['backend errors: On is not a value', 'FastExcBackendErrors On',
+     qr/FastExcBackendErrors: "On" is not Off, NonJSON or All/],
+    ['backend errors: one value only', 'FastExcBackendErrors NonJSON All',
+     qr/FastExcBackendErrors takes one argument/],
     ['problem type not a URI', 'FastExcProblemType out-of-credit',
      qr/FastExcProblemType: "out-of-credit" is not an absolute URI/],
     ['problem type with a space', 'FastExcProblemType "https://e.com/a b"',

@@ -127,6 +127,16 @@ my @directives = (
                body => '{"type":"about:blank","title":"Not Found",'
                        . '"status":404,"detail":"missing item",'
                        . '"instance":"PATH"}' } },
+    { key => 'beerrors', name => 'FastExcBackendErrors',
+      ht => 'FastExcBackendErrors NonJSON',
+      # proxied to this server's own 404 (text/html)
+      conf => "RewriteEngine On\n"
+              . "RewriteRule ^be\$ http://127.0.0.1:$port/no-such-file [P]",
+      req => 'be',
+      on => { status => 404, ctype => 'application/json',
+              body => '{"detail":"Not Found"}' },
+      off => { status => 404, ctype => 'text/html; charset=iso-8859-1',
+               body_like => $html404 } },
     { key => 'loglevel', name => 'FastExcLogLevel',
       ht => 'FastExcLogLevel notice',
       conf => 'FastExcRaise 404 "logged"', req => 'x',

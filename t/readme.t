@@ -337,6 +337,19 @@ my @effects = (
               { status => 404, body => '{"detail":"No route for /api/nothing"}',
                 headers => { 'Content-Type' => $json } });
       } },
+    { info => 'apache', re => qr{FastExcBackendErrors NonJSON}, what => 'FastExcBackendErrors',
+      check => sub {
+          my $p = shift;
+          # the backend's own errors: t/backend.t, against a scripted backend
+          SKIP: {
+              skip 'something listens on 127.0.0.1:8000', 2 if listening(8000);
+              check_http('FastExcBackendErrors beside FastExc On: the backend '
+                         . 'down is httpd\'s 503, FastExc On renders it', $p,
+                  { path => '/shop/items' },
+                  { status => 503, body => '{"detail":"Service Unavailable"}',
+                    headers => { 'Content-Type' => $json } });
+          }
+      } },
     { info => 'apache', re => qr{<Location /internal>\s*SetHandler fastexc},
       what => 'SetHandler fastexc',
       check => sub {

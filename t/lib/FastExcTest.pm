@@ -16,7 +16,8 @@ use Time::HiRes qw(time);
 our @EXPORT = qw(fx_connect fx_request fx_send fx_read_response fx_check
                  fx_json_ok fx_hostport fx_ws_open fx_ws_read_frame
                  fx_ws_client_frame fx_wait_eof fx_conf_define
-                 fx_free_port fx_log_since fx_start_uvicorn);
+                 fx_free_port fx_log_since fx_start_uvicorn
+                 fx_start_python);
 
 my $TIMEOUT = 10;
 
@@ -252,12 +253,20 @@ my @uvicorns;
 sub fx_start_uvicorn {
     my ($python, $port) = @_;
     my $appdir = Apache::Test::vars('t_dir') . '/fastapi';
+    return fx_start_python($python, $port, '-m', 'uvicorn', '--app-dir',
+        $appdir, '--host', '127.0.0.1', '--port', $port, '--log-level',
+        'warning', 'app:app');
+}
+
+# Start `$python @args`, a server that listens on 127.0.0.1:$port, and wait
+# for it the same way (t/backend/errors.py is one). Returns its pid.
+sub fx_start_python {
+    my ($python, $port, @args) = @_;
     my $pid = fork // die "fork: $!";
     if (!$pid) {
         open STDOUT, '>', '/dev/null';
         no warnings 'exec';
-        exec $python, '-m', 'uvicorn', '--app-dir', $appdir, '--host',
-            '127.0.0.1', '--port', $port, '--log-level', 'warning', 'app:app';
+        exec $python, @args;
         require POSIX;
         POSIX::_exit(127);
     }
@@ -267,9 +276,10 @@ sub fx_start_uvicorn {
                                              Timeout => 1);
         select undef, undef, undef, 0.1;
     }
-    die "uvicorn did not start on 127.0.0.1:$port\n";
+    die "$args[0] $args[1] did not start on 127.0.0.1:$port\n";
 }
-END { for my $pid (@uvicorns) { kill 'TERM', $pid; waitpid $pid, 0 } }
+# (local $?: a server killed by TERM must not become the test's exit status)
+END { local $?; for my $pid (@uvicorns) { kill 'TERM', $pid; waitpid $pid, 0 } }
 
 # Whether a body is well-formed JSON.
 sub fx_json_ok {
