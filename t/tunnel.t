@@ -144,7 +144,8 @@ if (!$raw_pid) {
     }
     POSIX::_exit(0);
 }
-END { if ($raw_pid) { kill 'KILL', $raw_pid; waitpid $raw_pid, 0 } }
+# (local $?: the backend killed must not become the test's exit status)
+END { local $?; if ($raw_pid) { kill 'KILL', $raw_pid; waitpid $raw_pid, 0 } }
 for (1 .. 100) {
     last if IO::Socket::INET->new(PeerAddr => "127.0.0.1:$raw_port");
     sleep 0.05;
@@ -246,7 +247,9 @@ for (1 .. 100) {
 }
 END {
     # a failure shows what the server logged (the directory goes with it)
-    if ($dir && ($? || !Test::More->builder->is_passing)) {
+    my $status = $?;
+    local $?;
+    if ($dir && ($status || !Test::More->builder->is_passing)) {
         my @lines = split /\n/, log_text('error_log');
         diag("error_log: $_") for @lines[($#lines > 29 ? $#lines - 29 : 0)
                                          .. $#lines];
