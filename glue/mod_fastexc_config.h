@@ -97,7 +97,9 @@ typedef struct {
     struct {                    /* HTTP exceptions */
         int enabled;                        /* FastExc */
         int early;                          /* FastExcRaiseEarly */
-        apr_hash_t *details;                /* FastExcDetail: int -> exc */
+        apr_hash_t *details;                /* FastExcDetail: status -> its
+                                               rules (array of exc *), the
+                                               scope's own, then inherited */
         int format;                         /* FastExcFormat */
         const char *problem_type;           /* FastExcProblemType */
     } http;

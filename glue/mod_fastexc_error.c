@@ -87,9 +87,7 @@ static const fastexc_response_t *fastexc_error_response_for(request_rec *r)
     if (!fastexc_conf_enabled(dc) || r->status < 400) {
         return NULL;
     }
-    exc = dc->http.details ? apr_hash_get(dc->http.details, &r->status,
-                                          sizeof(r->status))
-                           : NULL;
+    exc = fastexc_raise_detail(r, dc, r->status);
     if (!exc && (note = fastexc_error_document_text(r))) {
         return fastexc_render_text(r, "ErrorDocument", r->status, note,
                                  r->status);

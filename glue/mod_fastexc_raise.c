@@ -199,6 +199,17 @@ const void *fastexc_raise_match(request_rec *r,
     return NULL;
 }
 
+const fastexc_exc_t *fastexc_raise_detail(request_rec *r,
+                                          const fastexc_dir_conf *dc,
+                                          int status)
+{
+    return dc->http.details
+        ? fastexc_raise_match(r, apr_hash_get(dc->http.details, &status,
+                                              sizeof(status)),
+                              "FastExcDetail")
+        : NULL;
+}
+
 /* A configured raise sent as the response itself: what ap_die(),
  * ap_send_error_response() and the error filter do together, without the
  * HTML page httpd builds for the filter to throw away. What only the error
@@ -331,8 +342,8 @@ int fastexc_raise_handler(request_rec *r)
     }
     dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
     exc = fastexc_raise_match(r, dc->rules.raise.list, "FastExcRaise");
-    if (!exc && dc->http.details) {
-        exc = apr_hash_get(dc->http.details, &status, sizeof(status));
+    if (!exc) {
+        exc = fastexc_raise_detail(r, dc, status);
     }
     return fastexc_raise_send(r, fastexc_render(r, exc,
                                                   exc ? exc->status
