@@ -19,7 +19,7 @@ APR_CONFIG := $(shell $(APXS) -q APR_CONFIG 2>/dev/null || echo apr-1-config)
 APU_CONFIG := $(shell $(APXS) -q APU_CONFIG 2>/dev/null || echo apu-1-config)
 
 SRC      = src/fastexc_json.c src/fastexc_phrase.c src/fastexc_valid.c \
-           src/fastexc_ws.c
+           src/fastexc_ws.c src/fastexc_accept.c
 GLUE     = glue/mod_fastexc_account.c glue/mod_fastexc_config.c \
            glue/mod_fastexc_directives.c glue/mod_fastexc_error.c \
            glue/mod_fastexc_metrics.c glue/mod_fastexc_raise.c \
@@ -27,6 +27,7 @@ GLUE     = glue/mod_fastexc_account.c glue/mod_fastexc_config.c \
            glue/mod_fastexc_tunnel.c \
            glue/mod_fastexc_upgrade.c
 HEADERS  = include/mod_fastexc.h include/fastexc_core.h include/fastexc_ws.h \
+           include/fastexc_accept.h \
            $(wildcard glue/*.h)
 MODULE   = .libs/mod_fastexc.so
 WARN     = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
@@ -52,7 +53,8 @@ comma := ,
 
 # ---- tests -----------------------------------------------------------
 
-CHECK_SRC = tests/check_fastexc.c tests/check_core.c tests/check_ws.c
+CHECK_SRC = tests/check_fastexc.c tests/check_core.c tests/check_ws.c \
+            tests/check_accept.c
 
 tests/check_fastexc: $(CHECK_SRC) tests/check_fastexc.h $(SRC) $(HEADERS)
 	$(CC) $(WARN) -g -O1 -Iinclude $$($(APR_CONFIG) --cflags --cppflags --includes) $$($(APU_CONFIG) --includes) \

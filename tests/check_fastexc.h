@@ -16,5 +16,6 @@ void check_teardown(void);
 
 TCase *check_core_tcase(void);
 TCase *check_ws_tcase(void);
+TCase *check_accept_tcase(void);
 
 #endif /* CHECK_FASTEXC_H */
