@@ -59,6 +59,11 @@ int fastexc_conf_format(const fastexc_dir_conf *dc)
                                             : FASTEXC_FORMAT_FASTAPI;
 }
 
+int fastexc_conf_negotiate(const fastexc_dir_conf *dc)
+{
+    return dc->http.negotiate == 1;
+}
+
 int fastexc_conf_reject_http(const fastexc_dir_conf *dc)
 {
     return dc->ws.reject.how == FASTEXC_WS_REJECT_HTTP ? dc->ws.reject.status
@@ -149,6 +154,7 @@ static void fastexc_conf_unset(fastexc_dir_conf *dc)
     dc->http.details = NULL;
     dc->http.format = FASTEXC_UNSET;
     dc->http.problem_type = NULL;
+    dc->http.negotiate = FASTEXC_UNSET;
     dc->ws.reject.how = FASTEXC_UNSET;
     dc->ws.reject.status = 0;
     dc->ws.backend.set = FASTEXC_UNSET;
@@ -275,6 +281,7 @@ void *fastexc_conf_merge(apr_pool_t *p, void *basev, void *addv)
                                                   add->http.details);
     FASTEXC_MERGE(http.format);
     FASTEXC_MERGE_PTR(http.problem_type);
+    FASTEXC_MERGE(http.negotiate);
     FASTEXC_MERGE_BY(ws.reject, how);
     FASTEXC_MERGE_BY(ws.backend, set);
     FASTEXC_MERGE(ws.close_timeout);

@@ -102,6 +102,7 @@ typedef struct {
                                                scope's own, then inherited */
         int format;                         /* FastExcFormat */
         const char *problem_type;           /* FastExcProblemType */
+        int negotiate;                      /* FastExcNegotiate */
     } http;
     struct {                    /* WebSocket answers */
         fastexc_reject_t reject;            /* FastExcWebSocketReject */
@@ -152,6 +153,9 @@ int fastexc_conf_raise_early(const fastexc_dir_conf *dc);
 
 /* FastExcFormat of a scope, default applied (fastapi). */
 int fastexc_conf_format(const fastexc_dir_conf *dc);
+
+/* FastExcNegotiate of a scope: 1 if On (default Off). */
+int fastexc_conf_negotiate(const fastexc_dir_conf *dc);
 
 /* FastExcWebSocketReject http of a scope: its status, or 0 if the scope
  * closes (the default). */

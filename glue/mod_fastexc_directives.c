@@ -294,6 +294,24 @@ static const char *fastexc_cmd_enable(cmd_parms *cmd, void *cfg, int argc,
     return NULL;
 }
 
+/* FastExcNegotiate On|Off: alone, as FastExc. */
+static const char *fastexc_cmd_negotiate(cmd_parms *cmd, void *cfg, int argc,
+                                         char *const argv[])
+{
+    fastexc_dir_conf *dc = cfg;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+
+    if (err) {
+        return err;
+    }
+    if (argc != 1
+        || (strcasecmp(argv[0], "on") && strcasecmp(argv[0], "off"))) {
+        return "FastExcNegotiate must be On or Off";
+    }
+    dc->http.negotiate = strcasecmp(argv[0], "on") == 0;
+    return NULL;
+}
+
 /* Decided before <Directory> and <Files> are walked: only where that
  * happens, the server, a virtual host, <Location> or <LocationMatch>. */
 static const char *fastexc_cmd_raise_early(cmd_parms *cmd, void *cfg, int on)
@@ -786,6 +804,11 @@ const command_rec fastexc_cmds[] = {
                   FASTEXC_WHERE,
                   "fastapi ({\"detail\": ...}, the default) or problem "
                   "(RFC 9457 application/problem+json)"),
+    AP_INIT_TAKE_ARGV("FastExcNegotiate", fastexc_cmd_negotiate, NULL,
+                      FASTEXC_WHERE,
+                      "On to answer exceptions in the form the request's "
+                      "Accept prefers: the scope's JSON, Problem Details or "
+                      "HTML (default Off)"),
     AP_INIT_TAKE1("FastExcProblemType", fastexc_cmd_problem_type, NULL,
                   FASTEXC_WHERE,
                   "the \"type\" URI of Problem Details (default about:blank)"),

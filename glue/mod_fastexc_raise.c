@@ -36,6 +36,7 @@
 #include "mod_fastexc_render.h"
 #include "mod_fastexc_raise.h"
 #include "mod_fastexc_account.h"
+#include "mod_fastexc_negotiate.h"
 
 #define FASTEXC_HANDLER "fastexc"
 
@@ -102,8 +103,9 @@ static int fastexc_raise_record(request_rec *r,
     fastexc_raise_state_make(r)->raised = resp;
     /* ap_die() follows an ErrorDocument URL or path before any error filter
      * runs; a literal for this request keeps the exception the response
-     * (the filter replaces the literal). */
-    if (ap_response_code_string(r, idx)) {
+     * (the filter replaces the literal). An HTML client of a negotiating
+     * scope gets the ErrorDocument the operator wrote for browsers. */
+    if (ap_response_code_string(r, idx) && !fastexc_negotiate_wants_html(r)) {
         ap_custom_response(r, resp->status, resp->body);
     }
     if (r->main) {

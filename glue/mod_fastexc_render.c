@@ -33,6 +33,7 @@
 #include "mod_fastexc_private.h"
 #include "mod_fastexc_config.h"
 #include "mod_fastexc_render.h"
+#include "mod_fastexc_negotiate.h"
 
 /* The detail used when none is given: the reason phrase, else httpd's. */
 static const char *fastexc_render_default_detail(request_rec *r, int status)
@@ -247,8 +248,13 @@ const fastexc_response_t *fastexc_render_format(request_rec *r,
     const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                       &fastexc_module);
     fastexc_response_t *problem;
+    /* FastExcFormat, or what FastExcNegotiate chose for this request */
+    int format = fastexc_negotiate_format(r, dc, &resp);
 
-    if (fastexc_conf_format(dc) != FASTEXC_FORMAT_PROBLEM
+    if (format == FASTEXC_FORMAT_HTML) {
+        return fastexc_negotiate_html(r, resp);
+    }
+    if (format != FASTEXC_FORMAT_PROBLEM
         || !fastexc_status_has_body(resp->status)) {
         return resp;
     }

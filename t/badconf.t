@@ -42,7 +42,9 @@ FastExcRaiseEarly On
 FastExcFormat problem
 FastExcProblemType https://example.com/probs/out-of-credit
 FastExcLogLevel notice
+FastExcNegotiate On
 <Location /y>
+    FastExcNegotiate Off
     FastExcLogLevel debug
     FastExcFormat fastapi
     FastExcProblemType about:blank
@@ -182,6 +184,15 @@ my @cases = (
      qr/FastExcWebSocketTunnelClose: backend Off takes no other argument/],
     ['tunnel close: On takes nothing more', 'FastExcWebSocketTunnelClose On 1011',
      qr/FastExcWebSocketTunnelClose: On takes no other argument/],
+    ['FastExcNegotiate not a flag', 'FastExcNegotiate html',
+     qr/FastExcNegotiate must be On or Off/],
+    ['FastExcNegotiate with words after it', 'FastExcNegotiate On json',
+     qr/FastExcNegotiate must be On or Off/],
+    ['FastExcNegotiate without a word', 'FastExcNegotiate',
+     qr/FastExcNegotiate must be On or Off/],
+    ['FastExcNegotiate inside <Limit>',
+     "<Location /l>\n<Limit GET>\nFastExcNegotiate On\n</Limit>\n</Location>",
+     qr/FastExcNegotiate cannot occur within <Limit> or <LimitExcept> section/],
     ['unknown log level', 'FastExcLogLevel loud',
      qr/FastExcLogLevel: "loud" is not a level/],
     ['unknown format', 'FastExcFormat xml',

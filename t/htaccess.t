@@ -109,6 +109,15 @@ my @directives = (
                body => '{"type":"about:blank","title":"Not Found",'
                        . '"status":404,"detail":"missing item",'
                        . '"instance":"PATH"}' } },
+    { key => 'negotiate', name => 'FastExcNegotiate',
+      ht => 'FastExcNegotiate On', conf => 'FastExcRaise 404 "negotiated"',
+      req => 'x', req_headers => [['Accept', 'text/html']],
+      on => { status => 404, ctype => 'text/html; charset=utf-8',
+              headers => { 'vary' => 'Accept' },
+              body_like => qr{<title>404 Not Found</title>.*<p>negotiated</p>}s },
+      off => { status => 404, ctype => 'application/json',
+               headers => { 'vary' => undef },
+               body => '{"detail":"negotiated"}' } },
     { key => 'loglevel', name => 'FastExcLogLevel',
       ht => 'FastExcLogLevel notice',
       conf => 'FastExcRaise 404 "logged"', req => 'x',
@@ -202,7 +211,8 @@ for my $class (@classes) {
         }
         else {
             $res = fxt_http($port, path => $path,
-                            headers => [['X-Case', $case]]);
+                            headers => [['X-Case', $case],
+                                        @{ $d->{req_headers} || [] }]);
         }
         $seen{$d->{name}}{$cname} = $res->{status};
         is($res->{status}, $want->{status}, "$label: status $want->{status}");
