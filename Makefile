@@ -18,17 +18,19 @@ HTTPD     ?= $(SBINDIR)/$(TARGET)
 APR_CONFIG := $(shell $(APXS) -q APR_CONFIG 2>/dev/null || echo apr-1-config)
 APU_CONFIG := $(shell $(APXS) -q APU_CONFIG 2>/dev/null || echo apu-1-config)
 
-SRC      = src/fastexc_envelope.c src/fastexc_json.c src/fastexc_phrase.c \
-           src/fastexc_valid.c src/fastexc_ws.c
+SRC      = src/fastexc_accept.c src/fastexc_envelope.c src/fastexc_json.c \
+           src/fastexc_phrase.c src/fastexc_valid.c src/fastexc_ws.c
 GLUE     = glue/mod_fastexc_account.c glue/mod_fastexc_backend.c \
            glue/mod_fastexc_config.c \
            glue/mod_fastexc_directives.c glue/mod_fastexc_error.c \
-           glue/mod_fastexc_metrics.c glue/mod_fastexc_raise.c \
+           glue/mod_fastexc_metrics.c glue/mod_fastexc_negotiate.c \
+           glue/mod_fastexc_raise.c \
            glue/mod_fastexc_render.c glue/mod_fastexc_stop.c \
            glue/mod_fastexc_tunnel.c \
            glue/mod_fastexc_upgrade.c
 HEADERS  = include/mod_fastexc.h include/fastexc_core.h include/fastexc_ws.h \
            include/fastexc_envelope.h \
+           include/fastexc_accept.h \
            $(wildcard glue/*.h)
 MODULE   = .libs/mod_fastexc.so
 WARN     = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
@@ -55,7 +57,7 @@ comma := ,
 # ---- tests -----------------------------------------------------------
 
 CHECK_SRC = tests/check_fastexc.c tests/check_core.c tests/check_ws.c \
-            tests/check_envelope.c
+            tests/check_envelope.c tests/check_accept.c
 
 tests/check_fastexc: $(CHECK_SRC) tests/check_fastexc.h $(SRC) $(HEADERS)
 	$(CC) $(WARN) -g -O1 -Iinclude $$($(APR_CONFIG) --cflags --cppflags --includes) $$($(APU_CONFIG) --includes) \
@@ -136,7 +138,7 @@ sanitize:
 # in fuzz/corpus/<target>/ (crashes found become files there, regression
 # cases replayed on every run); make test runs each for a few seconds.
 
-FUZZ_TARGETS = json header template envelope ws
+FUZZ_TARGETS = json header template envelope ws accept
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BINS = $(addprefix fuzz/build/fuzz_,$(FUZZ_TARGETS))

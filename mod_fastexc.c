@@ -17,6 +17,7 @@
  *   mod_fastexc_raise       the C API and configured raises (fixups)
  *   mod_fastexc_error       httpd's error path and its body filter
  *   mod_fastexc_backend     a proxied backend's error bodies, gRPC aside
+ *   mod_fastexc_negotiate   FastExcNegotiate: JSON, Problem Details or HTML
  *   mod_fastexc_upgrade     WebSocket answers: 101, Close, the close wait
  *   mod_fastexc_tunnel      proxied tunnels watched, closed when they end
  *   mod_fastexc_stop        the child stops: its tunnels told, in turn
@@ -45,6 +46,7 @@
 #include "mod_fastexc_directives.h"
 #include "mod_fastexc_error.h"
 #include "mod_fastexc_metrics.h"
+#include "mod_fastexc_negotiate.h"
 #include "mod_fastexc_raise.h"
 #include "mod_fastexc_render.h"
 #include "mod_fastexc_stop.h"
@@ -63,6 +65,7 @@ static int fastexc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     fastexc_cmd_log_warnings(s);
     fastexc_account_init(s);
     fastexc_render_init(pconf);
+    fastexc_negotiate_init();
     return OK;
 }
 
@@ -91,6 +94,11 @@ static void fastexc_register_hooks(apr_pool_t *p)
                            APR_HOOK_REALLY_FIRST);
     ap_hook_map_to_storage(fastexc_raise_map_to_storage, NULL, NULL,
                            APR_HOOK_FIRST);
+    /* FastExcNegotiate: after the last walk (the scope is final), before
+     * access control, the first phase that can end the request with an
+     * error a JSON client must not see as an ErrorDocument page */
+    ap_hook_header_parser(fastexc_negotiate_header_parser, NULL, NULL,
+                          APR_HOOK_MIDDLE);
     /* FIRST: raise before other fixups do work for a request that ends. */
     ap_hook_fixups(fastexc_raise_fixups, NULL, NULL, APR_HOOK_FIRST);
     /* REALLY_FIRST: before mod_proxy's handler (FIRST) opens a backend

@@ -32,6 +32,7 @@
 #include "mod_fastexc_private.h"
 #include "mod_fastexc_config.h"
 #include "mod_fastexc_render.h"
+#include "mod_fastexc_raise.h"
 #include "mod_fastexc_account.h"
 #include "mod_fastexc_backend.h"
 
@@ -129,9 +130,7 @@ static void fastexc_backend_rewrite(request_rec *r, fastexc_backend_ctx *ctx,
 {
     const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                       &fastexc_module);
-    const fastexc_exc_t *exc = dc->http.details
-        ? apr_hash_get(dc->http.details, &r->status, sizeof(r->status))
-        : NULL;
+    const fastexc_exc_t *exc = fastexc_raise_detail(r, dc, r->status);
     const fastexc_response_t *resp = fastexc_render(r, exc, r->status);
     int i;
 

@@ -65,6 +65,11 @@ int fastexc_conf_backend_errors(const fastexc_dir_conf *dc)
                                                : FASTEXC_BACKEND_OFF;
 }
 
+int fastexc_conf_negotiate(const fastexc_dir_conf *dc)
+{
+    return dc->http.negotiate == 1;
+}
+
 int fastexc_conf_reject_http(const fastexc_dir_conf *dc)
 {
     return dc->ws.reject.how == FASTEXC_WS_REJECT_HTTP ? dc->ws.reject.status
@@ -158,6 +163,7 @@ static void fastexc_conf_unset(fastexc_dir_conf *dc)
     dc->http.format.content_type = NULL;
     dc->http.problem_type = NULL;
     dc->http.problem_instance = NULL;
+    dc->http.negotiate = FASTEXC_UNSET;
     dc->backend.errors = FASTEXC_UNSET;
     dc->ws.reject.how = FASTEXC_UNSET;
     dc->ws.reject.status = 0;
@@ -212,13 +218,43 @@ static fastexc_rules_t fastexc_conf_merge_rules(apr_pool_t *p,
     return rules;
 }
 
-/* Per status, a scope's own FastExcDetail (FastExcWebSocketRaiseCode)
- * replaces the inherited one. */
+/* Per status or class, a scope's own FastExcWebSocketRaiseCode replaces
+ * the inherited one. */
 static apr_hash_t *fastexc_conf_merge_hash(apr_pool_t *p, apr_hash_t *base,
                                            apr_hash_t *add)
 {
     return (add && base) ? apr_hash_overlay(p, add, base)
                          : add ? add : base;
+}
+
+/* Per status, a scope's own FastExcDetail rules, then the inherited ones
+ * for that status (unless the scope's own end with a rule without
+ * condition, which always holds); other statuses are inherited. */
+static apr_hash_t *fastexc_conf_merge_details(apr_pool_t *p, apr_hash_t *base,
+                                              apr_hash_t *add)
+{
+    apr_hash_t *merged;
+    apr_hash_index_t *hi;
+
+    if (!add || !base) {
+        return add ? add : base;
+    }
+    merged = apr_hash_overlay(p, add, base);
+    for (hi = apr_hash_first(p, add); hi; hi = apr_hash_next(hi)) {
+        const void *key;
+        apr_ssize_t klen;
+        void *val;
+        const apr_array_header_t *own, *inherited;
+        apr_hash_this(hi, &key, &klen, &val);
+        own = val;
+        inherited = apr_hash_get(base, key, klen);
+        if (inherited
+            && APR_ARRAY_IDX(own, own->nelts - 1, const fastexc_rule_t *)->cond) {
+            apr_hash_set(merged, key, klen,
+                         apr_array_append(p, own, inherited));
+        }
+    }
+    return merged;
 }
 
 /* One merge rule per field: the scope's own value when it set one. */
@@ -251,11 +287,12 @@ void *fastexc_conf_merge(apr_pool_t *p, void *basev, void *addv)
     dc->rules.ws = fastexc_conf_merge_rules(p, &base->rules.ws, &add->rules.ws);
     FASTEXC_MERGE(http.enabled);
     FASTEXC_MERGE(http.early);
-    dc->http.details = fastexc_conf_merge_hash(p, base->http.details,
-                                               add->http.details);
+    dc->http.details = fastexc_conf_merge_details(p, base->http.details,
+                                                  add->http.details);
     FASTEXC_MERGE_BY(http.format, how);
     FASTEXC_MERGE_PTR(http.problem_type);
     FASTEXC_MERGE_PTR(http.problem_instance);
+    FASTEXC_MERGE(http.negotiate);
     FASTEXC_MERGE(backend.errors);
     FASTEXC_MERGE_BY(ws.reject, how);
     FASTEXC_MERGE_BY(ws.backend, set);

@@ -111,11 +111,14 @@ typedef struct {
     struct {                    /* HTTP exceptions */
         int enabled;                        /* FastExc */
         int early;                          /* FastExcRaiseEarly */
-        apr_hash_t *details;                /* FastExcDetail: int -> exc */
+        apr_hash_t *details;                /* FastExcDetail: status -> its
+                                               rules (array of exc *), the
+                                               scope's own, then inherited */
         fastexc_format_t format;            /* FastExcFormat */
         const char *problem_type;           /* FastExcProblemType */
         apr_array_header_t *problem_instance;   /* FastExcProblemInstance:
                                                    fastexc_part_t */
+        int negotiate;                      /* FastExcNegotiate */
     } http;
     struct {                    /* a proxied backend's errors */
         int errors;                         /* FastExcBackendErrors */
@@ -174,6 +177,9 @@ int fastexc_conf_format(const fastexc_dir_conf *dc);
 /* FastExcBackendErrors of a scope, default applied (Off):
  * FASTEXC_BACKEND_*. */
 int fastexc_conf_backend_errors(const fastexc_dir_conf *dc);
+
+/* FastExcNegotiate of a scope: 1 if On (default Off). */
+int fastexc_conf_negotiate(const fastexc_dir_conf *dc);
 
 /* FastExcWebSocketReject http of a scope: its status, or 0 if the scope
  * closes (the default). */

@@ -295,6 +295,24 @@ static const char *fastexc_cmd_enable(cmd_parms *cmd, void *cfg, int argc,
     return NULL;
 }
 
+/* FastExcNegotiate On|Off: alone, as FastExc. */
+static const char *fastexc_cmd_negotiate(cmd_parms *cmd, void *cfg, int argc,
+                                         char *const argv[])
+{
+    fastexc_dir_conf *dc = cfg;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+
+    if (err) {
+        return err;
+    }
+    if (argc != 1
+        || (strcasecmp(argv[0], "on") && strcasecmp(argv[0], "off"))) {
+        return "FastExcNegotiate must be On or Off";
+    }
+    dc->http.negotiate = strcasecmp(argv[0], "on") == 0;
+    return NULL;
+}
+
 /* Decided before <Directory> and <Files> are walked: only where that
  * happens, the server, a virtual host, <Location> or <LocationMatch>. */
 static const char *fastexc_cmd_raise_early(cmd_parms *cmd, void *cfg, int on)
@@ -323,26 +341,37 @@ static const char *fastexc_cmd_raise_early(cmd_parms *cmd, void *cfg, int on)
     return NULL;
 }
 
+/* FastExcDetail: a rule appended to the scope's own for its status; a
+ * rule without condition holds always, so it must be the last. */
 static const char *fastexc_cmd_detail(cmd_parms *cmd, void *cfg, int argc,
                                       char *const argv[])
 {
     fastexc_dir_conf *dc = cfg;
-    fastexc_exc_t *exc, *prev;
+    fastexc_exc_t *exc;
+    apr_array_header_t *rules;
+    const fastexc_rule_t *last;
     const char *err;
 
-    if ((err = fastexc_cmd_parse_exc(cmd, argc, argv, 0, &exc))) {
+    if ((err = fastexc_cmd_parse_exc(cmd, argc, argv, 1, &exc))) {
         return err;
     }
     if (!dc->http.details) {
         dc->http.details = apr_hash_make(cmd->pool);
     }
-    prev = apr_hash_get(dc->http.details, &exc->status, sizeof(exc->status));
-    if (prev) {
-        return apr_psprintf(cmd->pool, "FastExcDetail: status %d is already "
-                            "given in this scope, at %s", exc->status,
-                            prev->rule.where);
+    rules = apr_hash_get(dc->http.details, &exc->status, sizeof(exc->status));
+    if (!rules) {
+        rules = apr_array_make(cmd->pool, 2, sizeof(fastexc_exc_t *));
+        apr_hash_set(dc->http.details, &exc->status, sizeof(exc->status),
+                     rules);
     }
-    apr_hash_set(dc->http.details, &exc->status, sizeof(exc->status), exc);
+    else if (!(last = APR_ARRAY_IDX(rules, rules->nelts - 1,
+                                    const fastexc_rule_t *))->cond) {
+        return apr_psprintf(cmd->pool, "FastExcDetail: status %d already has "
+                            "a detail without condition in this scope, at "
+                            "%s: a rule after it would never be used",
+                            exc->status, last->where);
+    }
+    APR_ARRAY_PUSH(rules, fastexc_exc_t *) = exc;
     return NULL;
 }
 
@@ -867,7 +896,8 @@ const command_rec fastexc_cmds[] = {
                  "do not apply to it)"),
     AP_INIT_TAKE_ARGV("FastExcDetail", fastexc_cmd_detail, NULL,
                       FASTEXC_WHERE,
-                      "<status> [<detail>] [\"Name: value\" ...]"),
+                      "<status> [<detail>] [\"Name: value\" ...] "
+                      "[expr=<condition>]"),
     AP_INIT_TAKE_ARGV("FastExcWebSocket", fastexc_cmd_rule,
                       (void *)&fastexc_cmd_ws_kind,
                       FASTEXC_WHERE,
@@ -900,6 +930,11 @@ const command_rec fastexc_cmds[] = {
                   "Off (the default), NonJSON (a proxied backend's error "
                   "bodies that are not JSON become the scope's exception) "
                   "or All (every backend error body)"),
+    AP_INIT_TAKE_ARGV("FastExcNegotiate", fastexc_cmd_negotiate, NULL,
+                      FASTEXC_WHERE,
+                      "On to answer exceptions in the form the request's "
+                      "Accept prefers: the scope's JSON, Problem Details or "
+                      "HTML (default Off)"),
     AP_INIT_TAKE1("FastExcProblemType", fastexc_cmd_problem_type, NULL,
                   FASTEXC_WHERE,
                   "the \"type\" URI of Problem Details (default about:blank)"),

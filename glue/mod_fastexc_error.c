@@ -36,6 +36,7 @@
 #include "mod_fastexc_raise.h"
 #include "mod_fastexc_account.h"
 #include "mod_fastexc_upgrade.h"
+#include "mod_fastexc_negotiate.h"
 #include "mod_fastexc_error.h"
 #include "mod_fastexc_backend.h"
 
@@ -62,7 +63,8 @@ static const char *fastexc_error_document_text(request_rec *r)
         return NULL;
     }
     s = ap_response_code_string(r, idx);
-    return (s && s[0] == '"') ? s + 1 : NULL;
+    return (s && s[0] == '"' && !fastexc_negotiate_placeholder(s)) ? s + 1
+                                                                   : NULL;
 }
 
 /* What this error response should be, or NULL to leave it to httpd. */
@@ -95,9 +97,7 @@ static const fastexc_response_t *fastexc_error_response_for(request_rec *r)
     if (!fastexc_conf_enabled(dc) || r->status < 400) {
         return NULL;
     }
-    exc = dc->http.details ? apr_hash_get(dc->http.details, &r->status,
-                                          sizeof(r->status))
-                           : NULL;
+    exc = fastexc_raise_detail(r, dc, r->status);
     if (!exc && (note = fastexc_error_document_text(r))) {
         return fastexc_render_text(r, "ErrorDocument", r->status, note,
                                  r->status);
@@ -136,6 +136,9 @@ void fastexc_error_insert_filter(request_rec *r)
                       "exception %d raised after the response started: not "
                       "sent", resp->status);
         resp = NULL;
+    }
+    else if (fastexc_negotiate_error_document(r)) {
+        return;     /* an HTML client: the operator's ErrorDocument text */
     }
     else {
         fastexc_account_http(r, resp);

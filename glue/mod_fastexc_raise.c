@@ -37,6 +37,7 @@
 #include "mod_fastexc_raise.h"
 #include "mod_fastexc_backend.h"
 #include "mod_fastexc_account.h"
+#include "mod_fastexc_negotiate.h"
 
 #define FASTEXC_HANDLER "fastexc"
 
@@ -103,8 +104,11 @@ static int fastexc_raise_record(request_rec *r,
     fastexc_raise_state_make(r)->raised = resp;
     /* ap_die() follows an ErrorDocument URL or path before any error filter
      * runs; a literal for this request keeps the exception the response
-     * (the filter replaces the literal); a gRPC request's stays httpd's */
-    if (ap_response_code_string(r, idx) && !fastexc_backend_grpc(r)) {
+     * (the filter replaces the literal); a gRPC request's stays httpd's,
+     * and an HTML client of a negotiating scope gets the ErrorDocument the
+     * operator wrote for browsers */
+    if (ap_response_code_string(r, idx) && !fastexc_backend_grpc(r)
+        && !fastexc_negotiate_wants_html(r)) {
         ap_custom_response(r, resp->status, resp->body);
     }
     if (r->main) {
@@ -198,6 +202,17 @@ const void *fastexc_raise_match(request_rec *r,
         }
     }
     return NULL;
+}
+
+const fastexc_exc_t *fastexc_raise_detail(request_rec *r,
+                                          const fastexc_dir_conf *dc,
+                                          int status)
+{
+    return dc->http.details
+        ? fastexc_raise_match(r, apr_hash_get(dc->http.details, &status,
+                                              sizeof(status)),
+                              "FastExcDetail")
+        : NULL;
 }
 
 /* A configured raise sent as the response itself: what ap_die(),
@@ -334,8 +349,8 @@ int fastexc_raise_handler(request_rec *r)
     }
     dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
     exc = fastexc_raise_match(r, dc->rules.raise.list, "FastExcRaise");
-    if (!exc && dc->http.details) {
-        exc = apr_hash_get(dc->http.details, &status, sizeof(status));
+    if (!exc) {
+        exc = fastexc_raise_detail(r, dc, status);
     }
     return fastexc_raise_send(r, fastexc_render(r, exc,
                                                   exc ? exc->status

@@ -52,6 +52,13 @@ const void *fastexc_raise_match(request_rec *r,
                                 const apr_array_header_t *rules,
                                 const char *directive);
 
+/* The FastExcDetail of status for r in scope dc: the first of its rules
+ * whose condition holds (the scope's own, then inherited), or NULL. Every
+ * lookup of a detail goes through here. */
+const fastexc_exc_t *fastexc_raise_detail(request_rec *r,
+                                          const fastexc_dir_conf *dc,
+                                          int status);
+
 int fastexc_raise_translate(request_rec *r);
 int fastexc_raise_map_to_storage(request_rec *r);
 int fastexc_raise_fixups(request_rec *r);

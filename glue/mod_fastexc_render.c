@@ -34,6 +34,7 @@
 #include "mod_fastexc_private.h"
 #include "mod_fastexc_config.h"
 #include "mod_fastexc_render.h"
+#include "mod_fastexc_negotiate.h"
 
 /* The detail used when none is given: the reason phrase, else httpd's. */
 static const char *fastexc_render_default_detail(request_rec *r, int status)
@@ -366,11 +367,15 @@ const fastexc_response_t *fastexc_render_format(request_rec *r,
 {
     const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                       &fastexc_module);
+    /* FastExcFormat, or what FastExcNegotiate chose for this request */
+    int format = fastexc_negotiate_format(r, dc, &resp);
 
     if (!fastexc_status_has_body(resp->status)) {
         return resp;
     }
-    switch (fastexc_conf_format(dc)) {
+    switch (format) {
+    case FASTEXC_FORMAT_HTML:
+        return fastexc_negotiate_html(r, resp);
     case FASTEXC_FORMAT_PROBLEM:
         return fastexc_render_problem(r, dc, resp);
     case FASTEXC_FORMAT_TEMPLATE:

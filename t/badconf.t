@@ -21,6 +21,7 @@ FastExcRaise 404 "Item not found" "X-A: b" "expr=%{REQUEST_URI} =~ /x/"
 FastExcRaise 418
 FastExcRaise 422 'json:{"a":[1,2.5,null]}'
 FastExcRaise 400 "id %{HTTP:X-Id}" "X-Echo: %{HTTP:X-Id}"
+FastExcDetail 404 "for JSON clients" "expr=%{HTTP:Accept} =~ /json/"
 FastExcDetail 404 "nothing here"
 <Location /x>
     FastExcBackendErrors all
@@ -47,8 +48,10 @@ FastExcProblemInstance "urn:uuid:%{HTTP:X-Request-Id}"
 </Location>
 FastExcLogLevel notice
 FastExcBackendErrors NonJSON
+FastExcNegotiate On
 <Location /y>
     FastExcBackendErrors Off
+    FastExcNegotiate Off
     FastExcLogLevel debug
     FastExcFormat fastapi
     FastExcProblemType about:blank
@@ -99,11 +102,19 @@ my @cases = (
      qr/FastExcRaise: header X-A: unterminated/],
     ['Off with arguments', 'FastExcRaise Off 404',
      qr/FastExcRaise: Off takes no other argument/],
-    ['expr= on FastExcDetail', 'FastExcDetail 404 x expr=true',
-     qr/FastExcDetail: expr= is not an option of this directive/],
-    ['FastExcDetail twice for a status',
+    ['FastExcDetail: bad expr', 'FastExcDetail 404 x "expr=%{REQUEST_URI"',
+     qr/FastExcDetail: cannot parse expr=/],
+    ['FastExcDetail: expr twice', 'FastExcDetail 404 x expr=true expr=false',
+     qr/FastExcDetail: expr= given twice/],
+    ['FastExcDetail twice for a status without condition',
      "FastExcDetail 404 a\nFastExcDetail 404 b",
-     qr/FastExcDetail: status 404 is already given in this scope/],
+     qr/FastExcDetail: status 404 already has a detail without condition in this scope, at \S+:\d+: a rule after it would never be used/],
+    ['FastExcDetail: a condition after the fallback',
+     "FastExcDetail 404 a\nFastExcDetail 404 b expr=true",
+     qr/FastExcDetail: status 404 already has a detail without condition in this scope/],
+    ['FastExcDetail: conditions, then a fallback: accepted',
+     "FastExcDetail 404 a expr=true\nFastExcDetail 404 b \"expr=-n %{HTTP:X}\"\nFastExcDetail 404 c\nFastExcDetail 403 d",
+     undef],
     ['FastExc not a flag', 'FastExc Maybe', qr/FastExc must be On or Off/],
     # httpd's FLAG ignored what came after the word
     ['FastExc with words after it', 'FastExc On Off',
@@ -180,6 +191,15 @@ my @cases = (
      qr/FastExcWebSocketTunnelClose: backend Off takes no other argument/],
     ['tunnel close: On takes nothing more', 'FastExcWebSocketTunnelClose On 1011',
      qr/FastExcWebSocketTunnelClose: On takes no other argument/],
+    ['FastExcNegotiate not a flag', 'FastExcNegotiate html',
+     qr/FastExcNegotiate must be On or Off/],
+    ['FastExcNegotiate with words after it', 'FastExcNegotiate On json',
+     qr/FastExcNegotiate must be On or Off/],
+    ['FastExcNegotiate without a word', 'FastExcNegotiate',
+     qr/FastExcNegotiate must be On or Off/],
+    ['FastExcNegotiate inside <Limit>',
+     "<Location /l>\n<Limit GET>\nFastExcNegotiate On\n</Limit>\n</Location>",
+     qr/FastExcNegotiate cannot occur within <Limit> or <LimitExcept> section/],
     ['unknown log level', 'FastExcLogLevel loud',
      qr/FastExcLogLevel: "loud" is not a level/],
     ['unknown format', 'FastExcFormat xml',

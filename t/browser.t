@@ -1,6 +1,9 @@
 # What a browser's script reads when a WebSocket upgrade meets an exception,
 # in Debian's chromium (headless): a raise closes it with a code and the
-# detail as the reason; the HTTP rejection it replaces reads as 1006.
+# detail as the reason; the HTTP rejection it replaces reads as 1006. And
+# FastExcNegotiate: the browser navigating to an exception gets an HTML
+# page (its hostile detail shown as text, never run), while a fetch() with
+# a JSON Accept from the same page gets JSON from the same location.
 use strict;
 use warnings FATAL => 'all';
 
@@ -43,5 +46,31 @@ for my $c (@cases) {
     utf8::decode($got);
     is($got, $want, $label);
 }
+
+# FastExcNegotiate (t/conf/extra.conf.in, /neg): what the page shows, then
+# what a script of that page fetches with Accept: application/json (the
+# expression is passed in single quotes: it has none itself)
+sub page_value {
+    my ($path, $expression) = @_;
+    my $url = "http://$hp$path";
+    my $out = `'$python' '$t_dir/browser/pageresult.py' '$chromium' '$url' 20 '$expression'`;
+    chomp $out;
+    utf8::decode($out);
+    return $out;
+}
+is(page_value('/neg/raise',
+              q{document.title + "|" + document.querySelector("p").textContent}
+              . q{ + "|" + document.scripts.length + "|" + document.contentType}),
+   qq{409 Conflict|conflict <script>alert('x')</script> & "quotes"|0|text/html},
+   'FastExcNegotiate: a browser gets the page, its detail as text, no script');
+is(page_value('/neg/missing',
+              q{document.title + "|" + document.querySelector("h1").textContent}),
+   '404 Not Found|404 Not Found', "FastExcNegotiate: httpd's 404 as a page");
+is(page_value('/neg/raise',
+              q{fetch(location.href, {headers: {Accept: "application/json"}})}
+              . q{.then(r => r.text().then(t => r.status + " " + }
+              . q{r.headers.get("content-type") + " " + r.headers.get("vary") + " " + t))}),
+   q{409 application/json Accept {"detail":"conflict <script>alert('x')</script> & \"quotes\""}},
+   'FastExcNegotiate: fetch() with a JSON Accept, same location: JSON');
 
 done_testing();

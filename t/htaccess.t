@@ -137,6 +137,15 @@ my @directives = (
               body => '{"detail":"Not Found"}' },
       off => { status => 404, ctype => 'text/html; charset=iso-8859-1',
                body_like => $html404 } },
+    { key => 'negotiate', name => 'FastExcNegotiate',
+      ht => 'FastExcNegotiate On', conf => 'FastExcRaise 404 "negotiated"',
+      req => 'x', req_headers => [['Accept', 'text/html']],
+      on => { status => 404, ctype => 'text/html; charset=utf-8',
+              headers => { 'vary' => 'Accept' },
+              body_like => qr{<title>404 Not Found</title>.*<p>negotiated</p>}s },
+      off => { status => 404, ctype => 'application/json',
+               headers => { 'vary' => undef },
+               body => '{"detail":"negotiated"}' } },
     { key => 'loglevel', name => 'FastExcLogLevel',
       ht => 'FastExcLogLevel notice',
       conf => 'FastExcRaise 404 "logged"', req => 'x',
@@ -230,7 +239,8 @@ for my $class (@classes) {
         }
         else {
             $res = fxt_http($port, path => $path,
-                            headers => [['X-Case', $case]]);
+                            headers => [['X-Case', $case],
+                                        @{ $d->{req_headers} || [] }]);
         }
         $seen{$d->{name}}{$cname} = $res->{status};
         is($res->{status}, $want->{status}, "$label: status $want->{status}");

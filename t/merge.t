@@ -60,13 +60,39 @@ my @cases = (
     { label => 'virtual host scope: pass-through', hostport => $vhost,
       path => '/static/file.txt', status => 200,
       body => "static file, 22 bytes\n" },
+    # FastExcDetail with expr=
+    { label => 'detail condition: a header', path => '/m/cond/missing',
+      req_headers => [['Accept', 'application/json']], status => 404,
+      body => '{"detail":"a JSON client"}', headers => { 'X-Cond' => 'accept' } },
+    { label => 'detail condition: the second rule', path => '/m/cond/missing?q',
+      status => 404, body => '{"detail":"asked for ?q"}',
+      headers => { 'X-Cond' => undef } },
+    { label => 'detail condition: both hold, the first written wins',
+      path => '/m/cond/missing?q', req_headers => [['Accept', 'application/json']],
+      status => 404, body => '{"detail":"a JSON client"}' },
+    { label => 'detail condition: none holds, the inherited rule',
+      path => '/m/cond/missing', status => 404, body => '{"detail":"parent 404"}',
+      headers => { 'X-Cond' => undef } },
+    { label => 'detail condition: other statuses inherited as before',
+      path => '/m/cond/handler/x', method => 'GET', status => 404,
+      body => '{"detail":"parent 404"}' },
+    { label => "detail condition below: the scope's own condition",
+      path => '/m/cond/own/missing?c', status => 404,
+      body => '{"detail":"own, for ?c"}' },
+    { label => "detail condition below: the scope's fallback before inherited conditions",
+      path => '/m/cond/own/missing?q', req_headers => [['Accept', 'application/json']],
+      status => 404, body => '{"detail":"own fallback"}' },
+    { label => 'detail condition: the method, SetHandler fastexc',
+      path => '/m/cond/handler/x', method => 'DELETE', status => 404,
+      body => '{"detail":"nothing to delete"}' },
     { label => 'main server unaffected by the virtual host',
       path => '/down/x', status => 404,
       headers => { 'Content-Type' => 'text/html; charset=iso-8859-1' } },
 );
 
 for my $c (@cases) {
-    my $res = fx_request(path => $c->{path}, hostport => $c->{hostport});
+    my $res = fx_request(path => $c->{path}, hostport => $c->{hostport},
+                         method => $c->{method}, headers => $c->{req_headers});
     fx_check($c->{label}, $res, $c);
 }
 

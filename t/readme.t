@@ -226,6 +226,7 @@ for my $name (sort keys %cmods) {
 # ---- what each snippet does ----------------------------------------------------------
 
 my $json = 'application/json';
+my $browser = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
 sub check_http {
     my ($label, $port, $req, $want) = @_;
@@ -349,6 +350,44 @@ my @effects = (
                   { status => 503, body => '{"detail":"Service Unavailable"}',
                     headers => { 'Content-Type' => $json } });
           }
+      } },
+    { info => 'apache', re => qr{<Location /reports>\s*FastExcNegotiate On},
+      what => 'FastExcNegotiate',
+      check => sub {
+          my $p = shift;
+          check_http('FastExcNegotiate: a browser', $p,
+              { path => '/reports', headers => [[Accept => $browser]] },
+              { status => 410,
+                body_like => qr{<title>410 Gone</title>.*<p>Reports moved to /analytics</p>}s,
+                headers => { 'Content-Type' => 'text/html; charset=utf-8',
+                             Vary => 'Accept' } });
+          check_http('FastExcNegotiate: curl', $p, { path => '/reports' },
+              { status => 410, body => '{"detail":"Reports moved to /analytics"}',
+                headers => { 'Content-Type' => $json, Vary => 'Accept' } });
+      } },
+    { info => 'apache', re => qr{FastExcNegotiate On\s*FastExcDetail 404 "No product},
+      what => 'HTML for browsers, JSON for clients',
+      with => sub {
+          my ($b, $vh) = @_;
+          write_file("$vh/errors/not-found.html", "<p>the site's page</p>\n");
+          return 1;
+      },
+      check => sub {
+          my $p = shift;
+          check_http('recipe: a browser gets the ErrorDocument', $p,
+              { path => '/shop/lamp', headers => [[Accept => $browser]] },
+              { status => 404, body => "<p>the site's page</p>\n",
+                headers => { Vary => 'Accept' } });
+          check_http('recipe: curl gets JSON', $p, { path => '/shop/lamp' },
+              { status => 404, body => '{"detail":"No product at /shop/lamp"}',
+                headers => { 'Content-Type' => $json, Vary => 'Accept' } });
+          check_http('recipe: */* gets JSON', $p,
+              { path => '/shop/lamp', headers => [[Accept => '*/*']] },
+              { status => 404, body => '{"detail":"No product at /shop/lamp"}' });
+          check_http('recipe: Problem Details', $p,
+              { path => '/shop/lamp', headers => [[Accept => 'application/problem+json']] },
+              { status => 404,
+                headers => { 'Content-Type' => 'application/problem+json' } });
       } },
     { info => 'apache', re => qr{<Location /internal>\s*SetHandler fastexc},
       what => 'SetHandler fastexc',

@@ -1,7 +1,8 @@
 /*
  * check_fastexc.c - Check unit tests for mod_fastexc's pure logic: the
- * runner. The tests are in check_core.c (HTTP), check_ws.c (WebSocket) and
- * check_envelope.c (FastExcFormat template).
+ * runner. The tests are in check_core.c (HTTP), check_ws.c (WebSocket),
+ * check_envelope.c (FastExcFormat template) and check_accept.c (content
+ * negotiation).
  *
  * Every test is a loop over a table of labelled cases. Expected JSON bytes
  * were produced by Python 3.11's json.dumps(v, ensure_ascii=False,
@@ -37,6 +38,7 @@ int main(void)
     suite_add_tcase(s, check_core_tcase());
     suite_add_tcase(s, check_ws_tcase());
     suite_add_tcase(s, check_envelope_tcase());
+    suite_add_tcase(s, check_accept_tcase());
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -17,5 +17,6 @@ void check_teardown(void);
 TCase *check_core_tcase(void);
 TCase *check_ws_tcase(void);
 TCase *check_envelope_tcase(void);
+TCase *check_accept_tcase(void);
 
 #endif /* CHECK_FASTEXC_H */

@@ -2,6 +2,11 @@
 it starts with "closed" (or whatever it holds after the time limit).
 
     pageresult.py CHROMIUM URL [SECONDS]
+    pageresult.py CHROMIUM URL SECONDS EXPRESSION
+
+With an EXPRESSION (JavaScript; a promise is awaited), print its value
+once the page has loaded instead: the page's title, its text, a fetch()
+made from it.
 
 Drives chromium through its DevTools protocol on a loopback port
 (python3-websockets), so the answer does not depend on when chromium
@@ -24,6 +29,39 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+async def value_of(ws_url, limit, expression, url):
+    """The value of expression once url has loaded (the page is about:blank
+    first, complete too)."""
+    async with websockets.connect(ws_url, max_size=None) as ws:
+        deadline = time.time() + limit
+        n = 0
+
+        async def evaluate(expr):
+            nonlocal n
+            n += 1
+            await ws.send(json.dumps({
+                "id": n, "method": "Runtime.evaluate",
+                "params": {"expression": expr, "returnByValue": True,
+                           "awaitPromise": True}}))
+            while True:
+                msg = json.loads(await ws.recv())
+                if msg.get("id") == n:
+                    return msg
+
+        while time.time() < deadline:
+            msg = await evaluate("[document.readyState, location.href]")
+            if msg.get("result", {}).get("result", {}).get("value") == \
+                    ["complete", url]:
+                msg = await evaluate(expression)
+                if msg.get("error") or \
+                        "exceptionDetails" in msg.get("result", {}):
+                    return "evaluation failed: " + json.dumps(msg)[:200]
+                value = msg.get("result", {}).get("result", {}).get("value")
+                return value if isinstance(value, str) else json.dumps(value)
+            await asyncio.sleep(0.1)
+        return ""
 
 
 async def result_of(ws_url, limit):
@@ -55,6 +93,7 @@ async def result_of(ws_url, limit):
 def main():
     chromium, url = sys.argv[1], sys.argv[2]
     limit = float(sys.argv[3]) if len(sys.argv) > 3 else 10
+    expression = sys.argv[4] if len(sys.argv) > 4 else None
     port = free_port()
     with tempfile.TemporaryDirectory() as profile:
         proc = subprocess.Popen(
@@ -81,8 +120,9 @@ def main():
             if not pages:
                 print("no page: chromium did not answer on its DevTools port")
                 return
-            text = asyncio.run(result_of(pages[0]["webSocketDebuggerUrl"],
-                                         limit))
+            ws_url = pages[0]["webSocketDebuggerUrl"]
+            text = asyncio.run(value_of(ws_url, limit, expression, url)
+                               if expression else result_of(ws_url, limit))
             print(text if text else "nothing after %gs on %s" % (
                 limit, pages[0].get("url")))
         finally:
