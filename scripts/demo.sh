@@ -111,6 +111,16 @@ Try (every answer is byte for byte what FastAPI's HTTPException sends):
        -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \\
        $u/ws/uvicorn-style                  # FastExcWebSocketReject http: 403 JSON
   curl -i $u/problem                        # FastExcFormat problem: RFC 9457
+  curl -i -H 'traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' \\
+       $u/envelope/missing                  # FastExcFormat template: your envelope
+  curl -i -X POST $u/envelope               # 409 in it, the request ID in body and header
+  curl -i $u/negotiated                     # FastExcNegotiate: JSON for curl
+  curl -i -H 'Accept: text/html' $u/negotiated   # a page for a browser (Vary: Accept)
+  curl -i -H 'Accept: application/problem+json' $u/negotiated   # or RFC 9457
+  curl -i $u/backend/json                   # FastAPI's own JSON error: kept
+  curl -i $u/backend/html                   # its HTML 503: rewritten, Retry-After kept
+  curl -i $u/backend/chunked                # its chunked 502 too
+  curl -i "$u/orders/x?id=7"                # FastExcDetail expr=: the first that holds
   curl -I $u/items/42                       # HEAD: headers, no body
   curl -s "$u/server-status?auto" | grep FastExc   # counts by status and close code
   curl -s $u/metrics | grep -v '^#' | grep -v ' 0$' # Prometheus: by source and cause

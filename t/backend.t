@@ -340,4 +340,45 @@ unlike($log, qr/FX0051: backend error 503 rewritten: FastExcBackendErrors All/,
        'backend down: mod_proxy\'s 503 is not the filter\'s');
 unlike($log, qr/exit signal|AH00052/, 'no child crashed');
 
+
+# ---- FastAPI/uvicorn as the backend, errors in the fleet's envelope -------------
+# its JSON HTTPException kept byte for byte; its HTML, text, empty and
+# chunked errors rewritten into the scope's template, status and headers kept
+
+{
+    my $uv_port = fx_conf_define('FASTEXC_BE_UV_PORT');
+    fx_start_uvicorn($python, $uv_port);
+    check('FastAPI: its JSON HTTPException kept byte for byte',
+        { status => 409, body => '{"detail":"Name taken"}',
+          headers => { 'Content-Type' => 'application/json',
+                       'X-Backend' => 'fastapi' } },
+        path => '/be/fastapi/json');
+    check('FastAPI: HTMLResponse 503 in the envelope, Retry-After kept',
+        { status => 503,
+          body => '{"error":{"code":503,"message":"Service Unavailable","request_id":"r-1"}}',
+          headers => { 'Content-Type' => 'application/json',
+                       'Retry-After' => '30' } },
+        path => '/be/fastapi/html', headers => [['X-Request-Id', 'r-1']]);
+    check('FastAPI: PlainTextResponse 401, WWW-Authenticate kept, no ID: left out',
+        { status => 401, body => '{"error":{"code":401,"message":"Unauthorized"}}',
+          headers => { 'WWW-Authenticate' => 'Bearer',
+                       'Content-Type' => 'application/json' } },
+        path => '/be/fastapi/text');
+    check('FastAPI: an empty 500',
+        { status => 500,
+          body => '{"error":{"code":500,"message":"Internal Server Error"}}',
+          headers => { 'Content-Type' => 'application/json' } },
+        path => '/be/fastapi/empty');
+    check('FastAPI: a chunked (StreamingResponse) HTML 502',
+        { status => 502, body => '{"error":{"code":502,"message":"Bad Gateway"}}',
+          headers => { 'Content-Type' => 'application/json',
+                       'Transfer-Encoding' => undef } },
+        path => '/be/fastapi/chunked');
+    check('FastAPI: HEAD of the HTML 503: the envelope\'s length, no body',
+        { status => 503, body => '',
+          headers => { 'Content-Type' => 'application/json',
+                       'Content-Length' => length '{"error":{"code":503,"message":"Service Unavailable"}}' } },
+        path => '/be/fastapi/html', method => 'HEAD');
+}
+
 done_testing();

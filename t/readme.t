@@ -322,6 +322,13 @@ my @effects = (
                      : { status => 404, headers => { 'Content-Type' =>
                                                      'text/html; charset=iso-8859-1' } });
       } },
+    { info => 'apache', re => qr{# httpd.conf, outside any <VirtualHost>: every}, what => 'recipe: one envelope',
+      check => sub {
+          check_http('recipe: httpd\'s own 404 in the fleet\'s envelope', shift,
+              { path => '/no/such/file' },
+              { status => 404, headers => { 'Content-Type' => $json },
+                body_like => qr/^\{"error":\{"code":404,"message":"Not Found","title":"Not Found","request_id":"[\w\@-]{20,}"\}\}$/ });
+      } },
     { info => 'apache', re => qr{<Location /orders>}, what => 'FastExcFormat template',
       check => sub {
           my $p = shift;

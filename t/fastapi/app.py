@@ -81,3 +81,41 @@ async def ws_raise(ws: WebSocket):
 @app.get("/ws/hits")
 def ws_hits():
     return HITS
+
+
+# ---- a backend's own errors (t/backend.t, FastExcBackendErrors) ---------------
+
+from fastapi.responses import (HTMLResponse, PlainTextResponse,  # noqa: E402
+                               Response, StreamingResponse)
+
+
+@app.api_route("/backend/json", methods=["GET", "HEAD"])
+def backend_json():
+    # FastAPI's own JSON error: kept byte for byte
+    raise HTTPException(409, "Name taken", {"X-Backend": "fastapi"})
+
+
+@app.api_route("/backend/html", methods=["GET", "HEAD"])
+def backend_html():
+    return HTMLResponse("<html><body><h1>Service Unavailable</h1></body></html>",
+                        status_code=503, headers={"Retry-After": "30"})
+
+
+@app.api_route("/backend/text", methods=["GET", "HEAD"])
+def backend_text():
+    return PlainTextResponse("no token", status_code=401,
+                             headers={"WWW-Authenticate": "Bearer"})
+
+
+@app.api_route("/backend/empty", methods=["GET", "HEAD"])
+def backend_empty():
+    return Response(status_code=500)
+
+
+@app.api_route("/backend/chunked", methods=["GET", "HEAD"])
+def backend_chunked():
+    def pieces():
+        yield "<html><body>"
+        yield "<p>upstream failed</p>"
+        yield "</body></html>"
+    return StreamingResponse(pieces(), status_code=502, media_type="text/html")
