@@ -83,6 +83,19 @@ static int fastexc_handler(request_rec *r)
     return rv != DECLINED ? rv : fastexc_metrics_handler(r);
 }
 
+/* A reverse-proxied request (mod_proxy's translate set r->proxyreq): a
+ * failed upgrade in a FastExcWebSocketBackendError scope, and a backend's
+ * error body in a FastExcBackendErrors one. One look at r->proxyreq for
+ * every request: few are proxied. */
+static void fastexc_insert_filter(request_rec *r)
+{
+    if (r->proxyreq != PROXYREQ_REVERSE) {
+        return;
+    }
+    fastexc_upgrade_insert_filter(r);
+    fastexc_backend_insert_filter(r);
+}
+
 static void fastexc_register_hooks(apr_pool_t *p)
 {
     ap_hook_post_config(fastexc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
@@ -107,20 +120,11 @@ static void fastexc_register_hooks(apr_pool_t *p)
     /* SetHandler fastexc; SetHandler fastexc-metrics: the counters for
      * Prometheus */
     ap_hook_handler(fastexc_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    /* a proxied upgrade in a FastExcWebSocketBackendError scope: watch the
-     * backend's answer */
-    ap_hook_insert_filter(fastexc_upgrade_insert_filter, NULL, NULL,
-                          APR_HOOK_MIDDLE);
-    /* FastExcBackendErrors: insert_filter runs in ap_invoke_handler(),
-     * before mod_proxy's handler passes the backend's response (status,
-     * headers, then body brigades) down r->output_filters, and after
-     * mod_proxy's translate set r->proxyreq; the filter is added only to
-     * reverse-proxied requests of scopes that turn it on. An error httpd
-     * makes itself (mod_proxy's 502/503, ProxyErrorOverride) goes through
-     * ap_send_error_response(), which resets the chain to the protocol
-     * filters and so drops this one: those stay FastExc On's, below. */
-    ap_hook_insert_filter(fastexc_backend_insert_filter, NULL, NULL,
-                          APR_HOOK_MIDDLE);
+    /* the filters that watch a proxied backend's answer (insert_filter
+     * runs in ap_invoke_handler(), before mod_proxy's handler passes the
+     * response down r->output_filters; errors httpd makes itself go
+     * through ap_send_error_response(), which drops them) */
+    ap_hook_insert_filter(fastexc_insert_filter, NULL, NULL, APR_HOOK_MIDDLE);
     /* inside ap_send_error_response(), after the output chain was reset to
      * the protocol filters and before httpd writes its canned body */
     ap_hook_insert_error_filter(fastexc_error_insert_filter, NULL, NULL,
