@@ -219,8 +219,9 @@ const fastexc_exc_t *fastexc_raise_detail(request_rec *r,
  * ap_send_error_response() and the error filter do together, without the
  * HTML page httpd builds for the filter to throw away. What only the error
  * path does keeps it: an ErrorDocument, Location (3xx, 201) and Allow (405,
- * 501), 204 and 304, a proxy's 401 made 407, an answer to an upgrade, a
- * subrequest's status, an error in an error document, HTTP/0.9. Returns
+ * 501), 204 and 304, a proxy's 401 made 407, an upgrade (but one answered
+ * over HTTP on purpose: ws_http), a subrequest's status, an error in an
+ * error document, HTTP/0.9. Returns
  * DONE once sent, else the status for the hook to return (ap_die()). */
 static int fastexc_raise_send(request_rec *r, const fastexc_response_t *resp)
 {
@@ -237,7 +238,8 @@ static int fastexc_raise_send(request_rec *r, const fastexc_response_t *resp)
         || status == HTTP_NOT_IMPLEMENTED
         || (status == HTTP_UNAUTHORIZED && r->proxyreq == PROXYREQ_PROXY)
         || (r->prev && ap_is_HTTP_ERROR(r->prev->status))
-        || apr_table_get(r->headers_in, "Upgrade")
+        || (apr_table_get(r->headers_in, "Upgrade")
+            && !((rc = fastexc_raise_state(r)) && rc->ws_http))
         /* gRPC: the status through httpd's error path, its own body */
         || fastexc_backend_grpc(r)) {
         return fastexc_raise_record(r, resp);
@@ -277,6 +279,14 @@ static int fastexc_raise_send(request_rec *r, const fastexc_response_t *resp)
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(ba));
     ap_pass_brigade(r->output_filters, bb);
     return DONE;
+}
+
+int fastexc_raise_send_raised(request_rec *r, int status)
+{
+    const fastexc_req_conf *rc = fastexc_raise_state(r);
+
+    return rc && rc->raised && rc->raised->status == status
+           ? fastexc_raise_send(r, rc->raised) : status;
 }
 
 /* FastExcRaiseEarly. httpd merges <Location> and <If> over the server's

@@ -47,6 +47,11 @@ int fastexc_raise(request_rec *r, int status, const char *detail_json,
 int fastexc_raise_text(request_rec *r, int status, const char *text,
                        const apr_table_t *headers);
 
+/* What a configured answer that recorded its raise (an upgrade rejected
+ * over HTTP) returns for status: sent directly, as a configured raise is
+ * (DONE), or status for the error path. */
+int fastexc_raise_send_raised(request_rec *r, int status);
+
 /* The first rule of rules (fastexc_rule_t first) whose condition holds. */
 const void *fastexc_raise_match(request_rec *r,
                                 const apr_array_header_t *rules,

@@ -512,7 +512,11 @@ int fastexc_upgrade_handler(request_rec *r)
                                        "FastExcWebSocket"))) {
         return DECLINED;
     }
-    return fastexc_upgrade_answer(r, exc->code, exc->reason, exc->reason_len);
+    /* a configured answer over HTTP (FastExcWebSocketReject http, a bad
+     * handshake) is sent directly, as a configured raise is; the C API's
+     * keeps its status for the caller's hook */
+    return fastexc_raise_send_raised(r, fastexc_upgrade_answer(
+        r, exc->code, exc->reason, exc->reason_len));
 }
 
 /* r's scope if r is an upgrade that may be answered with a Close (not a
