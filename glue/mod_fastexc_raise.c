@@ -100,16 +100,37 @@ static int fastexc_raise_record(request_rec *r,
                                 const fastexc_response_t *resp)
 {
     int idx = ap_index_of_response(resp->status);
+    fastexc_req_conf *rc = fastexc_raise_state_make(r);
 
-    fastexc_raise_state_make(r)->raised = resp;
-    /* ap_die() follows an ErrorDocument URL or path before any error filter
-     * runs; a literal for this request keeps the exception the response
-     * (the filter replaces the literal); a gRPC request's stays httpd's,
-     * and an HTML client of a negotiating scope gets the ErrorDocument the
-     * operator wrote for browsers */
-    if (ap_response_code_string(r, idx) && !fastexc_backend_grpc(r)
-        && !fastexc_negotiate_wants_html(r)) {
-        ap_custom_response(r, resp->status, resp->body);
+    if (rc->blank && rc->blank != resp->status) {
+        /* raised again with another status: the first may yet be returned,
+         * and is then httpd's own again */
+        core_request_config *crc = ap_get_core_module_config(r->request_config);
+        crc->response_code_strings[ap_index_of_response(rc->blank)] = NULL;
+        rc->blank = 0;
+    }
+    rc->raised = resp;
+    if (fastexc_backend_grpc(r)) {
+        /* a gRPC request's error stays httpd's, ErrorDocument and all */
+    }
+    else if (ap_response_code_string(r, idx)) {
+        /* ap_die() follows an ErrorDocument URL or path before any error
+         * filter runs; a literal for this request keeps the exception the
+         * response (the filter replaces the literal). An HTML client of a
+         * negotiating scope gets the ErrorDocument the operator wrote for
+         * browsers. */
+        if (!fastexc_negotiate_wants_html(r)) {
+            ap_custom_response(r, resp->status, resp->body);
+        }
+    }
+    else if (resp->status == HTTP_INTERNAL_SERVER_ERROR
+             || idx != ap_index_of_response(HTTP_INTERNAL_SERVER_ERROR)) {
+        /* no ErrorDocument: an empty literal, so that
+         * ap_send_error_response() writes nothing for the error filter to
+         * replace, instead of building its HTML page (not for a status
+         * sharing 500's slot: a 500 of httpd's own would be blank) */
+        ap_custom_response(r, resp->status, "");
+        rc->blank = resp->status;
     }
     if (r->main) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, FXLOGNO(0010)

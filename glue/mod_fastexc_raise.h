@@ -13,6 +13,8 @@ typedef struct fastexc_tunnel fastexc_tunnel_t;
 /* What a request keeps: in r->request_config. */
 typedef struct {
     const fastexc_response_t *raised;   /* the exception r raised */
+    int blank;                  /* the status whose error page was made an
+                                   empty literal for r (0: none) */
     int sent;                   /* sent directly, not by the error path */
     const char *early_uri;      /* FastExcRaiseEarly: not mapped if still */
     int ws_answered;            /* 101 sent: the connection is taken over */
