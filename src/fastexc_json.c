@@ -423,14 +423,38 @@ char *fastexc_utf8_repair(apr_pool_t *p, const char *s, apr_size_t len,
 char *fastexc_json_string(apr_pool_t *p, const char *text, apr_size_t len,
                           apr_size_t *out_len, int *repaired)
 {
-    apr_size_t tlen;
-    const char *t = fastexc_utf8_repair(p, text, len, &tlen, repaired);
-    json_t *s = json_stringn_nocheck(t, tlen);
-    /* at most \u00XX for each byte, and the quotes: one dump */
-    char *d = s ? fastexc_json_dump_sized(p, s, 6 * tlen + 3, out_len) : NULL;
+    /* jansson checks the UTF-8 itself: repaired (a copy) only if bad */
+    json_t *s = json_stringn(text, len);
+    apr_size_t size, guess;
+    char *raw;
 
+    if (repaired) {
+        *repaired = 0;
+    }
+    if (!s) {
+        apr_size_t tlen;
+        const char *t = fastexc_utf8_repair(p, text, len, &tlen, repaired);
+        s = json_stringn_nocheck(t, tlen);
+        len = tlen;
+        if (!s) {
+            return NULL;
+        }
+    }
+    /* at most \u00XX for each byte, the quotes and a NUL: one dump */
+    guess = 6 * len + 3;
+    raw = apr_palloc(p, guess);
+    size = json_dumpb(s, raw, guess - 1, FASTEXC_DUMP_FLAGS);
     json_decref(s);
-    return d;
+    if (size == 0 || size > guess - 1) {
+        return NULL;
+    }
+    if (memchr(raw, '\\', size)) {
+        /* an escape: Python writes \u00XX in lowercase */
+        return fastexc_pythonize(p, raw, size, out_len);
+    }
+    raw[size] = '\0';
+    *out_len = size;
+    return raw;
 }
 
 char *fastexc_body_text(apr_pool_t *p, const char *text, apr_size_t len,
