@@ -45,8 +45,8 @@ for f in "$top"/src/*.c "$top"/tests/check_*.c \
 done
 libs="$(pkg-config --libs check jansson) $(for c in $apr; do $c --link-ld --libs; done) -lm"
 objs=$(for f in "$top"/src/*.c; do printf '%s ' "$out/unit/$(basename "$f" .c).o"; done)
-$CC --coverage -o "$out/unit/check_fastexc" "$out/unit/check_fastexc.o" \
-    "$out/unit/check_core.o" "$out/unit/check_ws.o" $objs $libs
+checks=$(for f in "$top"/tests/check_*.c; do printf '%s ' "$out/unit/$(basename "$f" .c).o"; done)
+$CC --coverage -o "$out/unit/check_fastexc" $checks $objs $libs
 $CC --coverage -o "$out/unit/driver" "$out/unit/driver.o" $objs $libs
 
 echo "coverage: Check tests"

@@ -230,6 +230,8 @@ my @cases = (
      qr/FastExcFormat: "absent=skip" is not type=<media type>, absent=null or absent=omit/],
     ['template: fastapi takes nothing more', 'FastExcFormat fastapi x',
      qr/FastExcFormat: fastapi takes no other argument/],
+    ['problem instance: not UTF-8', qq(FastExcProblemInstance "urn:\xff"),
+     qr/FastExcProblemInstance: not valid UTF-8/],
     ['problem instance: an ap_expr that does not parse',
      'FastExcProblemInstance "urn:%{nosuchvar}"',
      qr/FastExcProblemInstance: cannot parse %\{nosuchvar\}/],

@@ -157,6 +157,20 @@ for my $c (@cases) {
     isnt($ids[0], $ids[1], 'request IDs: one per request');
 }
 
+# an ap_expr that fails at run time (a file that cannot be read): absent in
+# the template (FX0043), empty in the detail (FX0001), never broken JSON
+{
+    my $mark = -s Apache::Test::vars('t_logs') . '/error_log';
+    my $res = fx_request(path => '/tmpl/failing');
+    fx_check('an ap_expr that fails at run time', $res,
+             { status => 400, body => '{"file":null,"status":400}' });
+    my $log = fx_log_since($mark);
+    like($log, qr/FX0043: FastExcFormat template: cannot evaluate a placeholder/,
+         'FX0043 logged for the template\'s placeholder');
+    like($log, qr/FX0001: cannot evaluate %\{file:\/nonexistent\/fastexc-detail\}/,
+         'FX0001 logged for the detail\'s');
+}
+
 # a huge value stays one valid JSON string
 {
     my $big = 'x"' x 3000;
