@@ -16,8 +16,9 @@
  *   mod_fastexc_render      an exception rendered for one request
  *   mod_fastexc_raise       the C API and configured raises (fixups)
  *   mod_fastexc_error       httpd's error path and its body filter
- *   mod_fastexc_backend     a proxied backend's error bodies, gRPC aside
- *   mod_fastexc_negotiate   FastExcNegotiate: JSON, Problem Details or HTML
+ *   mod_fastexc_backend     a proxied backend's error bodies
+ *   mod_fastexc_negotiate   FastExcNegotiate: JSON, Problem Details or HTML;
+ *                           gRPC clients, which take none
  *   mod_fastexc_upgrade     WebSocket answers: 101, Close, the close wait
  *   mod_fastexc_tunnel      proxied tunnels watched, closed when they end
  *   mod_fastexc_stop        the child stops: its tunnels told, in turn

@@ -34,6 +34,7 @@
 #include "mod_fastexc_render.h"
 #include "mod_fastexc_raise.h"
 #include "mod_fastexc_account.h"
+#include "mod_fastexc_negotiate.h"
 #include "mod_fastexc_backend.h"
 
 #define FASTEXC_BACKEND_FILTER "FASTEXC_BACKEND"
@@ -66,15 +67,6 @@ static const char *const fastexc_backend_body_headers[] = {
     "Content-MD5", "Digest", "Content-Digest", "Repr-Digest", "ETag",
     "Last-Modified", "Transfer-Encoding", NULL
 };
-
-int fastexc_backend_grpc(const request_rec *r)
-{
-    const char *ct = apr_table_get(r->headers_in, "Content-Type");
-
-    return ct && strncasecmp(ct, "application/grpc", 16) == 0
-           && (ct[16] == '\0' || ct[16] == '+' || ct[16] == ';'
-               || ct[16] == ' ' || ct[16] == '\t');
-}
 
 /* application/json, or <type>/<subtype>+json; parameters ignored. */
 static int fastexc_backend_json_type(const char *ct)
@@ -110,7 +102,7 @@ void fastexc_backend_insert_filter(request_rec *r)
         || (r->prev && ap_is_HTTP_ERROR(r->prev->status))) {
         return;
     }
-    if (fastexc_backend_grpc(r)) {
+    if (fastexc_negotiate_grpc(r)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, FXLOGNO(0053)
                       "gRPC request: FastExcBackendErrors steps aside (the "
                       "backend's errors are passed as they are)");

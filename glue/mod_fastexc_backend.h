@@ -14,9 +14,4 @@ void fastexc_backend_filters(void);
  * with FastExcBackendErrors NonJSON or All; nothing otherwise. */
 void fastexc_backend_insert_filter(request_rec *r);
 
-/* Whether r is a gRPC request: its Content-Type is application/grpc or
- * application/grpc+<codec> (parameters allowed, case-insensitive). The
- * module never turns a gRPC request's error into JSON. */
-int fastexc_backend_grpc(const request_rec *r);
-
 #endif /* MOD_FASTEXC_BACKEND_H */

@@ -38,7 +38,6 @@
 #include "mod_fastexc_upgrade.h"
 #include "mod_fastexc_negotiate.h"
 #include "mod_fastexc_error.h"
-#include "mod_fastexc_backend.h"
 
 #define FASTEXC_FILTER "FASTEXC"
 
@@ -75,7 +74,7 @@ static const fastexc_response_t *fastexc_error_response_for(request_rec *r)
     const fastexc_exc_t *exc;
     const char *note;
 
-    if (fastexc_backend_grpc(r)) {
+    if (fastexc_negotiate_grpc(r)) {
         /* a gRPC client reads grpc-status, or maps the HTTP status: a JSON
          * body would only be noise to it (README: gRPC) */
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, FXLOGNO(0050)

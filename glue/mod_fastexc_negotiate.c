@@ -160,6 +160,15 @@ int fastexc_negotiate_wants_html(request_rec *r)
            && fastexc_negotiate_choose(r, dc) == FASTEXC_FORMAT_HTML;
 }
 
+int fastexc_negotiate_grpc(const request_rec *r)
+{
+    const char *ct = apr_table_get(r->headers_in, "Content-Type");
+
+    return ct && strncasecmp(ct, "application/grpc", 16) == 0
+           && (ct[16] == '\0' || ct[16] == '+' || ct[16] == ';'
+               || ct[16] == ' ' || ct[16] == '\t');
+}
+
 int fastexc_negotiate_placeholder(const char *literal)
 {
     return literal && literal[0] == '"'

@@ -35,7 +35,6 @@
 #include "mod_fastexc_config.h"
 #include "mod_fastexc_render.h"
 #include "mod_fastexc_raise.h"
-#include "mod_fastexc_backend.h"
 #include "mod_fastexc_account.h"
 #include "mod_fastexc_negotiate.h"
 
@@ -110,7 +109,7 @@ static int fastexc_raise_record(request_rec *r,
         rc->blank = 0;
     }
     rc->raised = resp;
-    if (fastexc_backend_grpc(r)) {
+    if (fastexc_negotiate_grpc(r)) {
         /* a gRPC request's error stays httpd's, ErrorDocument and all */
     }
     else if (ap_response_code_string(r, idx)) {
@@ -262,7 +261,7 @@ static int fastexc_raise_send(request_rec *r, const fastexc_response_t *resp)
         || (apr_table_get(r->headers_in, "Upgrade")
             && !((rc = fastexc_raise_state(r)) && rc->ws_http))
         /* gRPC: the status through httpd's error path, its own body */
-        || fastexc_backend_grpc(r)) {
+        || fastexc_negotiate_grpc(r)) {
         return fastexc_raise_record(r, resp);
     }
     rc = fastexc_raise_state_make(r);
