@@ -7,7 +7,8 @@
 # Peers, each answering 404 {"detail":"Not Found"} as application/json:
 #   fastexc-raise    FastExcRaise 404 in a <Location>
 #   fastexc-early    the same with FastExcRaiseEarly On (no filesystem walk)
-#   fastexc-capi     fastexc_raise_text() from a helper module's handler
+#   fastexc-capi     fastexc_raise_text(r, 404, NULL, NULL) from a helper
+#                    module's handler, nothing read from the request
 #   fastexc-template the raise in an operator's envelope (FastExcFormat
 #                    template: status, detail, title): its body is the
 #                    envelope, checked as such
@@ -163,7 +164,7 @@ LoadModule fastexc_test_module $work/modules/.libs/mod_fastexc_test.so
     FastExcRaise 404
 </Location>
 <Location /capi>
-    SetHandler fastexc-test
+    SetHandler fastexc-test-lean
 </Location>
 <Location /ws>
     FastExcWebSocket 4003 "raised after accept"
@@ -223,7 +224,7 @@ done
 PEERS=(
   "fastexc-raise|http://127.0.0.1:$P_HTTPD/raise|"
   "fastexc-early|http://127.0.0.1:$P_HTTPD/early|"
-  "fastexc-capi|http://127.0.0.1:$P_HTTPD/capi|X-Raise-Phase: handler;X-Raise-Status: 404"
+  "fastexc-capi|http://127.0.0.1:$P_HTTPD/capi|"
   "fastexc-template|http://127.0.0.1:$P_HTTPD/template|"
   "fastexc-template-id|http://127.0.0.1:$P_HTTPD/template-id|X-Request-Id: $REQUEST_ID"
   "errordocument|http://127.0.0.1:$P_HTTPD/errordocument/missing|"
@@ -508,7 +509,7 @@ echo "Loopback only; every peer driven the same way: two \`wrk -t1 -c$((CONNS / 
 echo "Every peer answers 404 \`{\"detail\":\"Not Found\"}\` as application/json (checked before measuring), but fastexc-template and fastexc-template-id, whose bodies are that raise in the envelopes \`$TEMPLATE_BODY\` and \`$TEMPLATE_ID_BODY\`;"
 echo "the static floor and the pass-through rows answer 200 with the same 22 bytes."
 echo "The lean httpd loads only what a case needs; the Debian rows load Debian's default module set besides."
-echo "\"previous\": the run before this one (bench/results.tsv); before 2026-11-29 the harness drove each peer with one wrk -c16, without AllowOverride None and with the static file mapped."
+echo "\"previous\": the run before this one (bench/results.tsv); before 2026-11-29 the harness drove each peer with one wrk -c16, without AllowOverride None and with the static file mapped; before 2026-11-30 the C API peer read five X-Raise-* request headers to know what to raise (about 1,900 instructions of the helper's, not of the API)."
 echo
 echo "| peer | requests/s | previous | vs ErrorDocument | vs static floor | instructions/request | previous |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"

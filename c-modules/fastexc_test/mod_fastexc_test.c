@@ -15,6 +15,9 @@
  *   X-Raise-Sub     set: raise only in subrequests
  *   X-Raise-WS-Code a WebSocketException instead (fastexc_raise_websocket),
  *   X-Raise-WS-Reason   with this reason ("long:N" for N bytes of "é")
+ * `SetHandler fastexc-test-lean` raises 404 with the default detail
+ * (fastexc_raise_text(r, 404, NULL, NULL)) and reads nothing from the
+ * request: the C API's own cost, for make bench and t/api.t.
  * `SetHandler fastexc-test-subreq` looks up a URI (X-Lookup) as a
  * subrequest and reports its status, to show that a raise there sends
  * nothing; `SetHandler fastexc-test-ws` is a WebSocket endpoint of its own
@@ -54,6 +57,9 @@
 </Location>
 <Location /api/subreq>
     SetHandler fastexc-test-subreq
+</Location>
+<Location /api/lean>
+    SetHandler fastexc-test-lean
 </Location>
 <Location /api/wsown>
     SetHandler fastexc-test-ws
@@ -219,7 +225,15 @@ static int test_handler(request_rec *r)
 {
     int rv;
 
-    if (!r->handler || strcmp(r->handler, "fastexc-test") != 0) {
+    if (!r->handler) {
+        return DECLINED;
+    }
+    if (strcmp(r->handler, "fastexc-test-lean") == 0) {
+        /* what a module's raise costs, nothing read from the request */
+        return test_raise_text ? test_raise_text(r, HTTP_NOT_FOUND, NULL, NULL)
+                               : DECLINED;
+    }
+    if (strcmp(r->handler, "fastexc-test") != 0) {
         return DECLINED;
     }
     rv = test_maybe_raise(r, "handler");
