@@ -185,26 +185,17 @@ int fastexc_account_counting(void)
 
 /* ---- sources and causes ------------------------------------------- */
 
-/* Which raise came from where: set by fastexc_account_raised_by(), in r's
- * pool. */
-#define FASTEXC_ACCOUNT_RAISED_KEY "fastexc_account_raised_by"
-typedef struct {
-    const fastexc_response_t *raised;
-    int source;
-} fastexc_account_raised_t;
-
+/* Which raise came from where: the raise that is r's now, marked with its
+ * source in r's state (a raise made since is the configured one's). */
 void fastexc_account_raised_by(request_rec *r, int source)
 {
-    const fastexc_req_conf *rc = fastexc_raise_state(r);
-    fastexc_account_raised_t *by;
+    fastexc_req_conf *rc = fastexc_raise_state(r);
 
     if (!rc || !rc->raised || source < 0 || source >= FASTEXC_SOURCES) {
         return;
     }
-    by = apr_palloc(r->pool, sizeof(*by));
-    by->raised = rc->raised;
-    by->source = source;
-    apr_pool_userdata_setn(by, FASTEXC_ACCOUNT_RAISED_KEY, NULL, r->pool);
+    rc->raised_by = rc->raised;
+    rc->raised_source = source;
 }
 
 /* Where resp, sent on r, came from, worked out as the error path chose it
@@ -218,10 +209,8 @@ static int fastexc_account_source_of(request_rec *r,
     const fastexc_req_conf *rc = fastexc_raise_state(r);
 
     if (rc && rc->raised && rc->raised == resp) {
-        fastexc_account_raised_t *by = NULL;
-        apr_pool_userdata_get((void **)&by, FASTEXC_ACCOUNT_RAISED_KEY,
-                              r->pool);
-        return by && by->raised == resp ? by->source : FASTEXC_SOURCE_RAISE;
+        return rc->raised_by == resp ? rc->raised_source
+                                     : FASTEXC_SOURCE_RAISE;
     }
     if (apr_table_get(r->notes, FASTEXC_NOTE_DETAIL_JSON)
         || apr_table_get(r->notes, FASTEXC_NOTE_DETAIL)) {

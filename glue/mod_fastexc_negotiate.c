@@ -162,8 +162,13 @@ int fastexc_negotiate_wants_html(request_rec *r)
 
 int fastexc_negotiate_grpc(const request_rec *r)
 {
-    const char *ct = apr_table_get(r->headers_in, "Content-Type");
+    const char *ct;
 
+    /* every gRPC call is a POST: other requests need no header lookup */
+    if (r->method_number != M_POST) {
+        return 0;
+    }
+    ct = apr_table_get(r->headers_in, "Content-Type");
     return ct && strncasecmp(ct, "application/grpc", 16) == 0
            && (ct[16] == '\0' || ct[16] == '+' || ct[16] == ';'
                || ct[16] == ' ' || ct[16] == '\t');

@@ -42,8 +42,9 @@ int fastexc_negotiate_error_document(request_rec *r);
  * is the module's own placeholder, not the operator's text. */
 int fastexc_negotiate_placeholder(const char *literal);
 
-/* Whether r is a gRPC request: its Content-Type is application/grpc or
- * application/grpc+<codec> (parameters allowed, case-insensitive). A gRPC
+/* Whether r is a gRPC request: a POST whose Content-Type is
+ * application/grpc or application/grpc+<codec> (parameters allowed,
+ * case-insensitive; gRPC over HTTP/2 calls every method with POST). A gRPC
  * client takes no JSON: every path of the module steps aside for it. */
 int fastexc_negotiate_grpc(const request_rec *r);
 

@@ -13,6 +13,8 @@ typedef struct fastexc_tunnel fastexc_tunnel_t;
 /* What a request keeps: in r->request_config. */
 typedef struct {
     const fastexc_response_t *raised;   /* the exception r raised */
+    const fastexc_response_t *raised_by;    /* raised marked by an API */
+    int raised_source;          /* ... and its source (FASTEXC_SOURCE_*) */
     int blank;                  /* the status whose error page was made an
                                    empty literal for r (0: none) */
     int sent;                   /* sent directly, not by the error path */

@@ -278,7 +278,8 @@ check('not gRPC, FastExcRaise: the exception',
 check('gRPC, FastExcRaise with an ErrorDocument literal: the literal',
     { status => 403, body => 'No access',
       headers => { 'Content-Type' => 'text/html; charset=iso-8859-1' } },
-    path => '/be/raise-ed', headers => [['Content-Type', 'application/grpc']]);
+    method => 'POST', path => '/be/raise-ed', body => "\0\0\0\0\0",
+    headers => [['Content-Type', 'application/grpc']]);
 check('not gRPC, FastExcRaise with an ErrorDocument literal: the exception',
     { status => 403, body => '{"detail":"raised"}',
       headers => { 'Content-Type' => 'application/json' } },
@@ -286,6 +287,10 @@ check('not gRPC, FastExcRaise with an ErrorDocument literal: the exception',
 check('gRPC, FastExc On: httpd\'s own 404',
     { status => 404, body_like => qr{<title>404 Not Found</title>},
       headers => { 'Content-Type' => 'text/html; charset=iso-8859-1' } },
+    method => 'POST', path => '/be/on/missing', body => "\0\0\0\0\0",
+    headers => [['Content-Type', 'application/grpc']]);
+check('a GET with a gRPC Content-Type is no gRPC call (gRPC always POSTs): JSON',
+    { status => 404, body => '{"detail":"Not Found"}' },
     path => '/be/on/missing', headers => [['Content-Type', 'application/grpc']]);
 check('not gRPC, FastExc On: JSON 404',
     { status => 404, body => '{"detail":"Not Found"}' },
