@@ -22,7 +22,8 @@ SRC      = src/fastexc_accept.c src/fastexc_envelope.c src/fastexc_json.c \
            src/fastexc_phrase.c src/fastexc_valid.c src/fastexc_ws.c
 GLUE     = glue/mod_fastexc_account.c glue/mod_fastexc_backend.c \
            glue/mod_fastexc_config.c \
-           glue/mod_fastexc_directives.c glue/mod_fastexc_error.c \
+           glue/mod_fastexc_directives.c glue/mod_fastexc_directives_render.c \
+           glue/mod_fastexc_error.c \
            glue/mod_fastexc_metrics.c glue/mod_fastexc_negotiate.c \
            glue/mod_fastexc_raise.c \
            glue/mod_fastexc_render.c glue/mod_fastexc_stop.c \

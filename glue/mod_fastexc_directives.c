@@ -28,12 +28,12 @@
 #include "util_filter.h"
 
 #include "fastexc_core.h"
-#include "fastexc_envelope.h"
 #include "fastexc_ws.h"
 #include "mod_fastexc.h"
 #include "mod_fastexc_private.h"
 #include "mod_fastexc_config.h"
 #include "mod_fastexc_directives.h"
+#include "mod_fastexc_directives_render.h"
 
 
 /* The ends FastExcWebSocketTunnelClose names, per FASTEXC_TUNNEL_*. */
@@ -67,8 +67,8 @@ static const char *fastexc_cmd_parse_cond(cmd_parms *cmd, const char *arg,
 }
 
 /* Compile a template (detail or header value) into parts. */
-static const char *fastexc_cmd_template(cmd_parms *cmd, const char *text,
-                                            apr_array_header_t **parts)
+const char *fastexc_cmd_template(cmd_parms *cmd, const char *text,
+                                 apr_array_header_t **parts)
 {
     apr_array_header_t *segs;
     const fastexc_segment_t *seg;
@@ -277,11 +277,13 @@ static int fastexc_cmd_word(cmd_parms *cmd, int argc, char *const argv[],
     return 1;
 }
 
-/* FastExc On|Off: alone (httpd's FLAG would ignore words after it). */
-static const char *fastexc_cmd_enable(cmd_parms *cmd, void *cfg, int argc,
+/* FastExc On|Off and FastExcNegotiate On|Off: alone (httpd's FLAG would
+ * ignore words after it); cmd->info is the field's offset in the scope's
+ * configuration. */
+static const char *fastexc_cmd_on_off(cmd_parms *cmd, void *cfg, int argc,
                                       char *const argv[])
 {
-    fastexc_dir_conf *dc = cfg;
+    int *field = (int *)((char *)cfg + (apr_size_t)cmd->info);
     const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
 
     if (err) {
@@ -289,27 +291,10 @@ static const char *fastexc_cmd_enable(cmd_parms *cmd, void *cfg, int argc,
     }
     if (argc != 1
         || (strcasecmp(argv[0], "on") && strcasecmp(argv[0], "off"))) {
-        return "FastExc must be On or Off";
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, " must be On or Off",
+                           NULL);
     }
-    dc->http.enabled = strcasecmp(argv[0], "on") == 0;
-    return NULL;
-}
-
-/* FastExcNegotiate On|Off: alone, as FastExc. */
-static const char *fastexc_cmd_negotiate(cmd_parms *cmd, void *cfg, int argc,
-                                         char *const argv[])
-{
-    fastexc_dir_conf *dc = cfg;
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
-
-    if (err) {
-        return err;
-    }
-    if (argc != 1
-        || (strcasecmp(argv[0], "on") && strcasecmp(argv[0], "off"))) {
-        return "FastExcNegotiate must be On or Off";
-    }
-    dc->http.negotiate = strcasecmp(argv[0], "on") == 0;
+    *field = strcasecmp(argv[0], "on") == 0;
     return NULL;
 }
 
@@ -686,168 +671,6 @@ static const char *fastexc_cmd_ws_tunnel(cmd_parms *cmd, void *cfg,
     return NULL;
 }
 
-/* An ap_expr placeholder of a FastExcFormat template. */
-static const char *fastexc_cmd_envelope_expr(void *ctx, const char *text,
-                                             const void **expr)
-{
-    const char *err = NULL;
-
-    *expr = ap_expr_parse_cmd((cmd_parms *)ctx, text,
-                              AP_EXPR_FLAG_STRING_RESULT, &err, NULL);
-    return err ? apr_psprintf(((cmd_parms *)ctx)->pool, "cannot parse %s: %s",
-                              text, err)
-               : NULL;
-}
-
-/* A media type: type "/" subtype, tokens, then parameters if any. */
-static int fastexc_cmd_media_type(apr_pool_t *p, const char *arg)
-{
-    const char *slash = strchr(arg, '/');
-    const char *semi = strchr(arg, ';');
-    apr_size_t end = semi ? (apr_size_t)(semi - arg) : strlen(arg);
-
-    if (!slash || (apr_size_t)(slash - arg) >= end) {
-        return 0;
-    }
-    return fastexc_header_name_ok(apr_pstrmemdup(p, arg, slash - arg))
-           && fastexc_header_name_ok(apr_pstrmemdup(p, slash + 1,
-                                                    end - (slash - arg) - 1))
-           && fastexc_header_value_ok(arg);
-}
-
-/* FastExcFormat fastapi|problem|template '<JSON>' [type=..] [absent=..] */
-static const char *fastexc_cmd_format(cmd_parms *cmd, void *cfg, int argc,
-                                      char *const argv[])
-{
-    fastexc_dir_conf *dc = cfg;
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
-    const struct fastexc_envelope *env;
-    const char *type = "application/json";
-    int omit = 0, i;
-
-    if (err) {
-        return err;
-    }
-    if (argc == 1 && strcasecmp(argv[0], "fastapi") == 0) {
-        dc->http.format.how = FASTEXC_FORMAT_FASTAPI;
-        return NULL;
-    }
-    if (argc == 1 && strcasecmp(argv[0], "problem") == 0) {
-        dc->http.format.how = FASTEXC_FORMAT_PROBLEM;
-        return NULL;
-    }
-    if (argc > 1 && (strcasecmp(argv[0], "fastapi") == 0
-                     || strcasecmp(argv[0], "problem") == 0)) {
-        return apr_psprintf(cmd->pool, "FastExcFormat: %s takes no other "
-                            "argument", argv[0]);
-    }
-    if (argc == 0 || strcasecmp(argv[0], "template") != 0) {
-        return apr_psprintf(cmd->pool, "FastExcFormat: \"%s\" is not "
-                            "fastapi, problem or template '<JSON>'",
-                            argc ? argv[0] : "");
-    }
-    if (argc < 2) {
-        return "FastExcFormat: template needs the template, a JSON object "
-               "in quotes";
-    }
-    for (i = 2; i < argc; i++) {
-        if (strncasecmp(argv[i], "type=", 5) == 0) {
-            type = argv[i] + 5;
-            if (!fastexc_cmd_media_type(cmd->temp_pool, type)) {
-                return apr_psprintf(cmd->pool, "FastExcFormat: type \"%s\" "
-                                    "is not a media type "
-                                    "(application/vnd.example+json)", type);
-            }
-        }
-        else if (strcasecmp(argv[i], "absent=null") == 0) {
-            omit = 0;
-        }
-        else if (strcasecmp(argv[i], "absent=omit") == 0) {
-            omit = 1;
-        }
-        else {
-            return apr_psprintf(cmd->pool, "FastExcFormat: \"%s\" is not "
-                                "type=<media type>, absent=null or "
-                                "absent=omit", argv[i]);
-        }
-    }
-    err = fastexc_envelope_compile(cmd->pool, argv[1], omit,
-                                   fastexc_cmd_envelope_expr, cmd, &env);
-    if (err) {
-        return apr_psprintf(cmd->pool, "FastExcFormat: %s", err);
-    }
-    dc->http.format.how = FASTEXC_FORMAT_TEMPLATE;
-    dc->http.format.envelope = env;
-    dc->http.format.content_type = apr_pstrdup(cmd->pool, type);
-    return NULL;
-}
-
-/* FastExcProblemInstance <text with %{...}> */
-static const char *fastexc_cmd_problem_instance(cmd_parms *cmd, void *cfg,
-                                                const char *arg)
-{
-    fastexc_dir_conf *dc = cfg;
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
-
-    if (err) {
-        return err;
-    }
-    if (!fastexc_utf8_valid(arg, strlen(arg))) {
-        return "FastExcProblemInstance: not valid UTF-8";
-    }
-    if ((err = fastexc_cmd_template(cmd, arg, &dc->http.problem_instance))) {
-        return apr_psprintf(cmd->pool, "FastExcProblemInstance: %s", err);
-    }
-    return NULL;
-}
-
-/* FastExcBackendErrors Off|NonJSON|All */
-static const char *fastexc_cmd_backend_errors(cmd_parms *cmd, void *cfg,
-                                              const char *arg)
-{
-    static const char *const names[] = { "off", "nonjson", "all", NULL };
-    fastexc_dir_conf *dc = cfg;
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
-    int i;
-
-    if (err) {
-        return err;
-    }
-    for (i = 0; names[i]; i++) {
-        if (strcasecmp(arg, names[i]) == 0) {
-            dc->backend.errors = FASTEXC_BACKEND_OFF + i;
-            return NULL;
-        }
-    }
-    return apr_psprintf(cmd->pool, "FastExcBackendErrors: \"%s\" is not Off, "
-                        "NonJSON or All", arg);
-}
-
-static const char *fastexc_cmd_problem_type(cmd_parms *cmd, void *cfg,
-                                            const char *arg)
-{
-    fastexc_dir_conf *dc = cfg;
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
-    const char *c;
-
-    if (err) {
-        return err;
-    }
-    /* RFC 9457 3.1.1: a URI reference; an absolute URI is what clients can
-     * rely on */
-    for (c = arg; *c && *c != ':' && *c != '/'; c++)
-        ;
-    if (!*arg || *c != ':' || c == arg
-        || !fastexc_utf8_valid(arg, strlen(arg))
-        || strpbrk(arg, " \t\"<>\\^`{|}") || !fastexc_header_value_ok(arg)) {
-        return apr_psprintf(cmd->pool, "FastExcProblemType: \"%s\" is not an "
-                            "absolute URI (https://example.com/probs/out-of-"
-                            "credit, about:blank)", arg);
-    }
-    dc->http.problem_type = apr_pstrdup(cmd->pool, arg);
-    return NULL;
-}
-
 static const char *fastexc_cmd_log_level(cmd_parms *cmd, void *cfg,
                                          const char *arg)
 {
@@ -880,7 +703,8 @@ static const char *fastexc_cmd_log_level(cmd_parms *cmd, void *cfg,
 #define FASTEXC_WHERE (RSRC_CONF | ACCESS_CONF | OR_FILEINFO)
 
 const command_rec fastexc_cmds[] = {
-    AP_INIT_TAKE_ARGV("FastExc", fastexc_cmd_enable, NULL,
+    AP_INIT_TAKE_ARGV("FastExc", fastexc_cmd_on_off,
+                      (void *)APR_OFFSETOF(fastexc_dir_conf, http.enabled),
                       FASTEXC_WHERE,
                       "On to render error responses in this scope as "
                       "FastAPI JSON"),
@@ -930,7 +754,8 @@ const command_rec fastexc_cmds[] = {
                   "Off (the default), NonJSON (a proxied backend's error "
                   "bodies that are not JSON become the scope's exception) "
                   "or All (every backend error body)"),
-    AP_INIT_TAKE_ARGV("FastExcNegotiate", fastexc_cmd_negotiate, NULL,
+    AP_INIT_TAKE_ARGV("FastExcNegotiate", fastexc_cmd_on_off,
+                      (void *)APR_OFFSETOF(fastexc_dir_conf, http.negotiate),
                       FASTEXC_WHERE,
                       "On to answer exceptions in the form the request's "
                       "Accept prefers: the scope's JSON, Problem Details or "

@@ -1,5 +1,6 @@
 /*
- * mod_fastexc_directives.h - the command table.
+ * mod_fastexc_directives.h - the command table, and what the directive
+ * files share.
  */
 #ifndef MOD_FASTEXC_DIRECTIVES_H
 #define MOD_FASTEXC_DIRECTIVES_H
@@ -7,6 +8,11 @@
 #include "http_config.h"
 
 extern const command_rec fastexc_cmds[];
+
+/* Compile a template (a detail, a header value, FastExcProblemInstance)
+ * into parts (fastexc_part_t): NULL, or why it cannot be. */
+const char *fastexc_cmd_template(cmd_parms *cmd, const char *text,
+                                 apr_array_header_t **parts);
 
 /* Log the warnings found while the directives were read (post_config). */
 void fastexc_cmd_log_warnings(server_rec *s);
