@@ -71,19 +71,34 @@ static const char *fastexc_render_part(request_rec *r,
     return piece;
 }
 
-/* A detail or header template: a %{...} without a value gives "". */
-static const char *fastexc_render_interpolate(request_rec *r,
-                                              const apr_array_header_t *parts)
+/* parts evaluated for r and joined into *text; returns how many %{...}
+ * had no value (each gave ""). */
+static int fastexc_render_join(request_rec *r,
+                               const apr_array_header_t *parts,
+                               const char **text)
 {
     const fastexc_part_t *part = (const fastexc_part_t *)parts->elts;
     apr_array_header_t *out = apr_array_make(r->pool, parts->nelts,
                                              sizeof(const char *));
-    int i;
+    int i, empty = 0;
 
     for (i = 0; i < parts->nelts; i++) {
-        APR_ARRAY_PUSH(out, const char *) = fastexc_render_part(r, &part[i]);
+        const char *piece = fastexc_render_part(r, &part[i]);
+        empty += part[i].expr && !*piece;
+        APR_ARRAY_PUSH(out, const char *) = piece;
     }
-    return apr_array_pstrcat(r->pool, out, 0);
+    *text = apr_array_pstrcat(r->pool, out, 0);
+    return empty;
+}
+
+/* A detail or header template: a %{...} without a value gives "". */
+static const char *fastexc_render_interpolate(request_rec *r,
+                                              const apr_array_header_t *parts)
+{
+    const char *text;
+
+    fastexc_render_join(r, parts, &text);
+    return text;
 }
 
 /* FastExcProblemInstance: NULL (left out) if a %{...} has no value, as an
@@ -91,19 +106,9 @@ static const char *fastexc_render_interpolate(request_rec *r,
 static const char *fastexc_render_instance(request_rec *r,
                                            const apr_array_header_t *parts)
 {
-    const fastexc_part_t *part = (const fastexc_part_t *)parts->elts;
-    apr_array_header_t *out = apr_array_make(r->pool, parts->nelts,
-                                             sizeof(const char *));
-    int i;
+    const char *text;
 
-    for (i = 0; i < parts->nelts; i++) {
-        const char *piece = fastexc_render_part(r, &part[i]);
-        if (part[i].expr && !*piece) {
-            return NULL;
-        }
-        APR_ARRAY_PUSH(out, const char *) = piece;
-    }
-    return apr_array_pstrcat(r->pool, out, 0);
+    return fastexc_render_join(r, parts, &text) ? NULL : text;
 }
 
 /* Default bodies, {"detail":"<phrase>"}, rendered once per configuration
