@@ -34,90 +34,29 @@
  * figures, and the first few losses, aborts and unexpected answers on
  * stderr. Exits 0 if nothing was lost, failed or unexpected.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <arpa/inet.h>
-#include <poll.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
+#include "h2soak.h"
 
-#include <nghttp2/nghttp2.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-
-#define MAX_CONNS     64
-#define MAX_PATHS     8
-#define MAX_ATTEMPTS  10
-#define GRACE         20.0      /* seconds after the end for what is left */
-#define STALL         15.0      /* a connection silent this long is cut */
-#define BODY_MAX      512
-#define REPORT_MAX    10        /* losses and surprises shown on stderr */
-
-enum { C_CLOSED, C_CONNECTING, C_HANDSHAKE, C_OPEN };
-
-struct req {
-    int path;
-    int attempts;
-    /* the attempt in flight */
-    int32_t stream;
-    int sent, complete, status, ctype_ok, overflow;
-    size_t blen;
-    char body[BODY_MAX];
-    struct req *prev, *next;    /* on its connection, or the retry queue */
-};
-
-struct conn {
-    int state, fd;
-    SSL *ssl;
-    nghttp2_session *s;
-    int goaway, ending, dead, got_frame;
-    int32_t last_id;
-    uint32_t goaway_code;
-    char goaway_why[48];        /* its debug data (mod_http2: a reason) */
-    const char *end;            /* how the connection ended */
-    double goaway_at;
-    int submitted, inflight;
-    struct req *reqs;
-    unsigned char *out;
-    size_t outlen, outoff, outcap;
-    double last_read, retry_at;
-};
-
-struct path {
-    char name[256];
-    int status;
-    long requests, answered, unexpected, lost, failed, retried, aborted;
-};
-
-static const char *host;
-static int port, tls, strict, nconns, nstreams, per_conn, npaths;
-static const char *body;
-static struct path paths[MAX_PATHS];
-static struct conn conns[MAX_CONNS];
-static SSL_CTX *ssl_ctx;
-static struct req *retry_head, *retry_tail;
-static long outstanding, next_path;
-static long n_opened, n_goaways, n_error_goaways, n_refused, n_unsent, n_beyond, n_cut,
+/* the run: what was asked, and the counts (h2soak.h) */
+const char *host;
+int port, tls, strict, nconns, nstreams, per_conn, npaths;
+const char *body;
+struct path paths[MAX_PATHS];
+struct conn conns[MAX_CONNS];
+SSL_CTX *ssl_ctx;
+struct req *retry_head, *retry_tail;
+long outstanding, next_path;
+long n_opened, n_goaways, n_error_goaways, n_refused, n_unsent, n_beyond, n_cut,
             n_connect_errors, n_stalls, n_protocol_errors;
-static int reports;
+int reports;
 
-static double now(void)
+double now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void report(const char *fmt, ...)
+void report(const char *fmt, ...)
 {
     va_list ap;
 
@@ -141,7 +80,7 @@ static void list_add(struct req **head, struct req *r)
     *head = r;
 }
 
-static void list_del(struct req **head, struct req *r)
+void list_del(struct req **head, struct req *r)
 {
     if (r->prev) {
         r->prev->next = r->next;
@@ -211,8 +150,8 @@ static void retry(struct req *r)
 
 /* The attempt on conn c ended (the stream closed with error_code, or the
  * connection went): count it, retry it, or lose it. */
-static void finish(struct conn *c, struct req *r, uint32_t error_code,
-                   int conn_gone)
+void finish(struct conn *c, struct req *r, uint32_t error_code,
+            int conn_gone)
 {
     struct path *p = &paths[r->path];
 
@@ -395,65 +334,7 @@ static int on_stream_close(nghttp2_session *s, int32_t stream,
 
 /* ---- connections ------------------------------------------------------ */
 
-static void conn_close(struct conn *c, double t)
-{
-    struct req *r;
-
-    c->dead = 1;
-    while ((r = c->reqs) != NULL) {
-        list_del(&c->reqs, r);
-        c->inflight--;
-        finish(c, r, 0, 1);
-    }
-    if (c->s) {
-        nghttp2_session_del(c->s);
-    }
-    if (c->ssl) {
-        SSL_free(c->ssl);
-    }
-    if (c->fd >= 0) {
-        close(c->fd);
-    }
-    free(c->out);
-    memset(c, 0, sizeof(*c));
-    c->fd = -1;
-    c->state = C_CLOSED;
-    c->retry_at = t;
-}
-
-static void conn_failed(struct conn *c, double t)
-{
-    n_connect_errors++;
-    conn_close(c, t);
-    c->retry_at = t + 0.05;
-}
-
-static int conn_open(struct conn *c)
-{
-    struct sockaddr_in sa;
-    int one = 1;
-
-    memset(c, 0, sizeof(*c));
-    c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    if (c->fd < 0) {
-        return -1;
-    }
-    setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((unsigned short)port);
-    inet_pton(AF_INET, host, &sa.sin_addr);
-    c->state = C_CONNECTING;
-    c->last_read = now();
-    n_opened++;
-    if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0
-        && errno != EINPROGRESS) {
-        return -1;
-    }
-    return 0;
-}
-
-static int conn_start_h2(struct conn *c)
+int conn_start_h2(struct conn *c)
 {
     nghttp2_session_callbacks *cb;
     nghttp2_settings_entry iv[] = {
@@ -473,133 +354,6 @@ static int conn_start_h2(struct conn *c)
     }
     c->state = C_OPEN;
     return 0;
-}
-
-static int conn_handshake(struct conn *c, short *want)
-{
-    const unsigned char *alpn;
-    unsigned int alpnlen;
-    int rc = SSL_connect(c->ssl), e;
-
-    if (rc == 1) {
-        SSL_get0_alpn_selected(c->ssl, &alpn, &alpnlen);
-        if (alpnlen != 2 || memcmp(alpn, "h2", 2) != 0) {
-            report("TLS: the server did not select h2");
-            return -1;
-        }
-        return conn_start_h2(c);
-    }
-    e = SSL_get_error(c->ssl, rc);
-    if (e == SSL_ERROR_WANT_READ) {
-        *want = POLLIN;
-        return 0;
-    }
-    if (e == SSL_ERROR_WANT_WRITE) {
-        *want = POLLOUT;
-        return 0;
-    }
-    return -1;
-}
-
-/* Bytes nghttp2 has to send, written as far as the socket takes them;
- * -1 if the connection failed. */
-static int conn_flush(struct conn *c)
-{
-    for (;;) {
-        ssize_t n;
-
-        if (c->outoff == c->outlen) {
-            const uint8_t *data;
-
-            c->outoff = c->outlen = 0;
-            while (c->outlen < 65536
-                   && (n = nghttp2_session_mem_send(c->s, &data)) > 0) {
-                if (c->outlen + (size_t)n > c->outcap) {
-                    c->outcap = (c->outlen + (size_t)n) * 2;
-                    c->out = realloc(c->out, c->outcap);
-                    if (!c->out) {
-                        abort();
-                    }
-                }
-                memcpy(c->out + c->outlen, data, (size_t)n);
-                c->outlen += (size_t)n;
-            }
-            if (c->outlen == 0) {
-                return 0;
-            }
-        }
-        if (c->ssl) {
-            int e;
-
-            ERR_clear_error();
-            n = SSL_write(c->ssl, c->out + c->outoff,
-                          (int)(c->outlen - c->outoff));
-            if (n <= 0) {
-                e = SSL_get_error(c->ssl, (int)n);
-                if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ) {
-                    return 0;
-                }
-                c->end = "a TLS write failed";
-                return -1;
-            }
-        }
-        else {
-            n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
-                     MSG_NOSIGNAL);
-            if (n < 0) {
-                if (errno == EAGAIN || errno == EINTR) {
-                    return 0;
-                }
-                c->end = strerror(errno);
-                return -1;
-            }
-        }
-        c->outoff += (size_t)n;
-    }
-}
-
-/* Everything readable, fed to nghttp2; -1 at end of file or on error. */
-static int conn_read(struct conn *c)
-{
-    unsigned char buf[65536];
-
-    for (;;) {
-        ssize_t n;
-
-        if (c->ssl) {
-            int e;
-
-            ERR_clear_error();
-            n = SSL_read(c->ssl, buf, sizeof(buf));
-            if (n <= 0) {
-                e = SSL_get_error(c->ssl, (int)n);
-                if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
-                    return 0;
-                }
-                c->end = e == SSL_ERROR_ZERO_RETURN ? "TLS close_notify"
-                         : e == SSL_ERROR_SYSCALL && errno ? strerror(errno)
-                         : e == SSL_ERROR_SYSCALL ? "end of file"
-                         : "TLS error";
-                return -1;
-            }
-        }
-        else {
-            n = recv(c->fd, buf, sizeof(buf), 0);
-            if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
-                return 0;
-            }
-            if (n <= 0) {
-                c->end = n == 0 ? "end of file" : strerror(errno);
-                return -1;
-            }
-        }
-        c->last_read = now();
-        if (nghttp2_session_mem_recv(c->s, buf, (size_t)n) < 0) {
-            n_protocol_errors++;
-            c->end = "HTTP/2 protocol error";
-            return -1;
-        }
-    }
 }
 
 /* Start as many requests on c as it may carry. */

@@ -78,7 +78,8 @@ base_tls_port=$(free_port); echo_port=$(free_port)
 mkdir -p "$work/htdocs" "$work/modules" "$work/logs" "$work/bin"
 cp "$top/.libs/mod_fastexc.so" "$work/modules/"
 cc -O2 -o "$work/bin/wsload" "$top/bench/wsload.c" -lpthread
-cc -O2 -o "$work/bin/h2soak" "$top/bench/h2soak.c" -lnghttp2 -lssl -lcrypto
+cc -O2 -o "$work/bin/h2soak" "$top/bench/h2soak.c" "$top/bench/h2soak_conn.c" \
+    -lnghttp2 -lssl -lcrypto
 cc -O2 -o "$work/bin/wstunnel" "$top/bench/wstunnel.c" -lssl -lcrypto -lpthread
 # shellcheck disable=SC2046
 cc -O2 -o "$work/bin/wsecho" "$top/bench/wsecho.c" \
