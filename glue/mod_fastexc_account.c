@@ -253,6 +253,7 @@ void fastexc_account_http_from(request_rec *r,
     const char *d = fastexc_body_detail(resp->body, resp->body_len, &dlen);
     const char *detail = d ? apr_pstrmemdup(r->pool, d, dlen) : "";
     const char *status = apr_itoa(r->pool, resp->status);
+    void (*put)(apr_table_t *, const char *, const char *);
 
     if (source < 0 || source >= FASTEXC_SOURCES) {
         source = fastexc_account_source_of(r, resp);
@@ -262,14 +263,20 @@ void fastexc_account_http_from(request_rec *r,
         fastexc_count_inc(&fastexc_account_counters->http[resp->status
                                               - FASTEXC_COUNT_HTTP_MIN][source]);
     }
-    apr_table_setn(r->notes, FASTEXC_NOTE_SENT_STATUS, status);
-    apr_table_setn(r->notes, FASTEXC_NOTE_SENT_DETAIL, detail);
-    apr_table_setn(r->notes, FASTEXC_NOTE_SENT_SOURCE,
-                   fastexc_account_source_names[source]);
-    apr_table_setn(r->subprocess_env, FASTEXC_ENV_SENT_STATUS, status);
-    apr_table_setn(r->subprocess_env, FASTEXC_ENV_SENT_DETAIL, detail);
-    apr_table_setn(r->subprocess_env, FASTEXC_ENV_SENT_SOURCE,
-                   fastexc_account_source_names[source]);
+    /* r's first exception adds its notes and variables (a set compares
+     * every entry of the table first); a later one replaces them */
+    put = apr_table_get(r->notes, FASTEXC_NOTE_SENT_STATUS) ? apr_table_setn
+                                                            : apr_table_addn;
+    put(r->notes, FASTEXC_NOTE_SENT_STATUS, status);
+    put(r->notes, FASTEXC_NOTE_SENT_DETAIL, detail);
+    put(r->notes, FASTEXC_NOTE_SENT_SOURCE,
+        fastexc_account_source_names[source]);
+    put = apr_table_get(r->subprocess_env, FASTEXC_ENV_SENT_STATUS)
+          ? apr_table_setn : apr_table_addn;
+    put(r->subprocess_env, FASTEXC_ENV_SENT_STATUS, status);
+    put(r->subprocess_env, FASTEXC_ENV_SENT_DETAIL, detail);
+    put(r->subprocess_env, FASTEXC_ENV_SENT_SOURCE,
+        fastexc_account_source_names[source]);
     /* httpd's error log escapes control bytes and backslashes itself */
     ap_log_rerror(APLOG_MARK, fastexc_conf_log_level_of(r), 0, r, FXLOGNO(0027)
                   "exception %d, detail %.512s", resp->status, detail);

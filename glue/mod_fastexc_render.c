@@ -115,6 +115,10 @@ static const char *fastexc_render_instance(request_rec *r,
  * (post_config) for every status with a phrase. */
 static const fastexc_response_t *fastexc_render_defaults[400];
 
+/* Status lines, "404 Not Found" (FastAPI's phrases, not httpd's), made with
+ * the default bodies: a raise sets one without formatting it. */
+static const char *fastexc_render_status_lines[400];
+
 static const fastexc_response_t *fastexc_render_default(request_rec *r,
                                                         int status)
 {
@@ -416,10 +420,9 @@ static int fastexc_render_set_header(void *rec, const char *name,
 
 void fastexc_render_start(request_rec *r, const fastexc_response_t *resp)
 {
-    const char *phrase = fastexc_phrase(resp->status);
-
-    r->status_line = apr_psprintf(r->pool, "%d %s", resp->status,
-                                  phrase ? phrase : "");
+    r->status_line = resp->status >= 200 && resp->status <= 599
+                     ? fastexc_render_status_lines[resp->status - 200]
+                     : apr_psprintf(r->pool, "%d ", resp->status);
     if (fastexc_status_has_body(resp->status)) {
         ap_set_content_type(r, resp->content_type ? resp->content_type
                                                   : "application/json");
@@ -451,5 +454,7 @@ void fastexc_render_init(apr_pool_t *pconf)
                                            &resp->body_len, NULL);
         }
         fastexc_render_defaults[status - 200] = resp;
+        fastexc_render_status_lines[status - 200] =
+            apr_psprintf(pconf, "%d %s", status, phrase ? phrase : "");
     }
 }
