@@ -18,6 +18,10 @@
  * `SetHandler fastexc-test-lean` raises 404 with the default detail
  * (fastexc_raise_text(r, 404, NULL, NULL)) and reads nothing from the
  * request: the C API's own cost, for make bench and t/api.t.
+ * `SetHandler fastexc-test-floor` answers the same 404 without mod_fastexc,
+ * from the fixups phase as a configured raise: the least any module does
+ * to answer once httpd has mapped the URL (make bench's bound for a raise
+ * after the mapping; t/api.t).
  * `SetHandler fastexc-test-subreq` looks up a URI (X-Lookup) as a
  * subrequest and reports its status, to show that a raise there sends
  * nothing; `SetHandler fastexc-test-ws` is a WebSocket endpoint of its own
@@ -60,6 +64,9 @@
 </Location>
 <Location /api/lean>
     SetHandler fastexc-test-lean
+</Location>
+<Location /api/floor>
+    SetHandler fastexc-test-floor
 </Location>
 <Location /api/wsown>
     SetHandler fastexc-test-ws
@@ -437,6 +444,28 @@ static void test_retrieve(void)
     test_ws_close = APR_RETRIEVE_OPTIONAL_FN(fastexc_websocket_close);
 }
 
+/* SetHandler fastexc-test-floor: no rule, no JSON made, no note, no
+ * count; the bytes, in the phase a configured raise sends its own. */
+static int test_floor_fixups(request_rec *r)
+{
+    static const char body[] = "{\"detail\":\"Not Found\"}";
+    apr_bucket_brigade *bb;
+
+    if (!r->handler || strcmp(r->handler, "fastexc-test-floor") != 0) {
+        return DECLINED;
+    }
+    r->status = HTTP_NOT_FOUND;
+    ap_set_content_type(r, "application/json");
+    ap_set_content_length(r, sizeof(body) - 1);
+    bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_immortal_create(
+        body, sizeof(body) - 1, r->connection->bucket_alloc));
+    APR_BRIGADE_INSERT_TAIL(bb,
+        apr_bucket_eos_create(r->connection->bucket_alloc));
+    ap_pass_brigade(r->output_filters, bb);
+    return DONE;
+}
+
 static void test_register_hooks(apr_pool_t *p)
 {
     ap_hook_optional_fn_retrieve(test_retrieve, NULL, NULL, APR_HOOK_MIDDLE);
@@ -454,6 +483,7 @@ static void test_register_hooks(apr_pool_t *p)
                         AP_AUTH_INTERNAL_PER_CONF);
     ap_hook_type_checker(test_type_checker, NULL, NULL, APR_HOOK_FIRST);
     ap_hook_fixups(test_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    ap_hook_fixups(test_floor_fixups, NULL, NULL, APR_HOOK_REALLY_FIRST);
     ap_hook_handler(test_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(test_subreq_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(test_ws_handler, NULL, NULL, APR_HOOK_MIDDLE);
