@@ -167,6 +167,15 @@ static void fastexc_backend_keep(request_rec *r, const char *why)
                   "backend error %d kept: %s", r->status, why);
 }
 
+/* Why, with a value the response brought (fmt has one %s), made only
+ * when the FX0051/FX0052 debug line will be written. */
+static const char *fastexc_backend_why(request_rec *r, const char *fmt,
+                                       const char *value)
+{
+    return APLOG_R_IS_LEVEL(r, APLOG_DEBUG) ? apr_psprintf(r->pool, fmt, value)
+                                            : "";
+}
+
 /* Judged from the headers: 1 to pass, 0 when decided (rewrite) or left to
  * the sniffing. */
 static int fastexc_backend_judge(ap_filter_t *f)
@@ -184,18 +193,18 @@ static int fastexc_backend_judge(ap_filter_t *f)
     }
     else if (ct) {
         if (fastexc_backend_json_type(ct)) {
-            fastexc_backend_keep(r, apr_psprintf(r->pool, "Content-Type %s",
-                                                 ct));
+            fastexc_backend_keep(r, fastexc_backend_why(r, "Content-Type %s",
+                                                        ct));
             return 1;
         }
-        fastexc_backend_rewrite(r, ctx, apr_psprintf(r->pool,
+        fastexc_backend_rewrite(r, ctx, fastexc_backend_why(r,
                                 "Content-Type %s is not JSON", ct));
     }
     else if (r->header_only) {
         fastexc_backend_rewrite(r, ctx, "HEAD with no Content-Type");
     }
     else if (ce && strcasecmp(ce, "identity") != 0) {
-        fastexc_backend_rewrite(r, ctx, apr_psprintf(r->pool,
+        fastexc_backend_rewrite(r, ctx, fastexc_backend_why(r,
                                 "no Content-Type, Content-Encoding %s "
                                 "(not sniffed)", ce));
     }
@@ -256,9 +265,9 @@ static int fastexc_backend_sniff(ap_filter_t *f, apr_bucket_brigade *bb)
             return 0;
         }
         if (len >= budget) {
-            fastexc_backend_rewrite(r, ctx, apr_psprintf(r->pool,
-                                    "no Content-Type, %d bytes of "
-                                    "whitespace", FASTEXC_BACKEND_SNIFF));
+            fastexc_backend_rewrite(r, ctx, "no Content-Type, "
+                                    APR_STRINGIFY(FASTEXC_BACKEND_SNIFF)
+                                    " bytes of whitespace");
             return 0;
         }
         /* whitespace only, and fewer bytes than the budget: kept */
