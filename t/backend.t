@@ -386,4 +386,28 @@ unlike($log, qr/exit signal|AH00052/, 'no child crashed');
         path => '/be/fastapi/html', method => 'HEAD');
 }
 
+# ---- over HTTP/2 (h2c, prior knowledge, with curl) -------------------------
+# the filter sits in the request's chain, which mod_http2 serves as well
+
+SKIP: {
+    my $curl = `sh -c 'command -v curl'`;
+    chomp $curl;
+    skip 'curl is not installed', 9 unless $curl;
+    my $hp = fx_hostport();
+    my $out = `$curl -s --http2-prior-knowledge -D - http://$hp/be/nonjson/html`;
+    like($out, qr{^HTTP/2 401}m, 'h2c: HTML 401 rewritten, status kept');
+    like($out, qr{^content-type: application/json\r?$}mi, 'h2c: JSON type');
+    like($out, qr{^www-authenticate: Basic realm="backend"\r?$}mi,
+         'h2c: WWW-Authenticate kept');
+    unlike($out, qr{^etag:}mi, 'h2c: the HTML\'s ETag dropped');
+    like($out, qr{\r\n\r\n\Q$json401\E\z}, 'h2c: the exception\'s body');
+    $out = `$curl -s --http2-prior-knowledge -D - http://$hp/be/nonjson/chunked`;
+    like($out, qr{^HTTP/2 404}m, 'h2c: chunked HTML 404 rewritten');
+    like($out, qr{\r\n\r\n\{"detail":"Not Found"\}\z}, 'h2c: its body whole');
+    $out = `$curl -s --http2-prior-knowledge -D - http://$hp/be/nonjson/json`;
+    like($out, qr{^HTTP/2 404}m, 'h2c: JSON 404 kept');
+    like($out, qr{\r\n\r\n\{"detail":"Item not found","id":42\}\z},
+         'h2c: its bytes as the backend sent them');
+}
+
 done_testing();
