@@ -65,6 +65,7 @@ static int fastexc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                apr_pool_t *ptemp, server_rec *s)
 {
     fastexc_cmd_log_warnings(s);
+    fastexc_conf_mark_nothing(s);
     fastexc_account_init(s);
     fastexc_render_init(pconf);
     fastexc_negotiate_init();
