@@ -79,7 +79,8 @@ static int fastexc_handler(request_rec *r)
 {
     int rv;
 
-    if (!r->handler || strncmp(r->handler, "fastexc", 7) != 0) {
+    if (!r->handler || r->handler[0] != 'f'
+        || strncmp(r->handler, "fastexc", 7) != 0) {
         return DECLINED;
     }
     rv = fastexc_raise_handler(r);
