@@ -156,6 +156,10 @@ typedef struct {
     struct {                    /* FastExcRaiseEarly */
         int any;                            /* On in a scope of this server */
     } early;
+    struct {                    /* FastExcNegotiate */
+        int any;                            /* On in a scope of this server's
+                                               configuration files */
+    } negotiate;
     struct {                    /* FastExcWebSocketTunnelClose */
         apr_interval_time_t spread;         /* FastExcWebSocketTunnelCloseSpread */
     } tunnel;
@@ -167,6 +171,10 @@ void *fastexc_conf_srv_merge(apr_pool_t *p, void *basev, void *addv);
 /* Whether a scope of s (or of the main server, whose <Location>s s
  * inherits) says FastExcRaiseEarly On. */
 int fastexc_conf_raise_early_any(server_rec *s);
+
+/* Whether a scope of s (or of the main server) in the configuration files
+ * says FastExcNegotiate On (.htaccess files are not counted). */
+int fastexc_conf_negotiate_any(server_rec *s);
 
 /* FastExcWebSocketTunnelCloseSpread, default applied (0: all at once). */
 apr_interval_time_t fastexc_conf_tunnel_spread(server_rec *s);
