@@ -35,6 +35,7 @@
 
 #include "httpd.h"
 #include "http_config.h"
+#include "http_core.h"
 #include "http_protocol.h"
 #include "http_request.h"
 #include "mod_proxy.h"
@@ -59,12 +60,89 @@
 module __attribute__((visibility("default"))) AP_MODULE_DECLARE_DATA
     fastexc_module;
 
+/* Whether an .htaccess file may carry a directive of ours: a <Directory>
+ * of some server allows FileInfo (or All), or names one of ours in
+ * AllowOverrideList. A virtual host's sections include the main's. */
+static int fastexc_htaccess_ours(server_rec *s)
+{
+    for (; s; s = s->next) {
+        const core_server_config *sconf =
+            ap_get_core_module_config(s->module_config);
+        int i;
+
+        for (i = 0; sconf->sec_dir && i < sconf->sec_dir->nelts; i++) {
+            const core_dir_config *cd = ap_get_core_module_config(
+                APR_ARRAY_IDX(sconf->sec_dir, i, ap_conf_vector_t *));
+            const apr_array_header_t *list;
+            int j;
+
+            if (cd->override & OR_FILEINFO) {
+                return 1;
+            }
+            list = cd->override_list ? apr_table_elts(cd->override_list)
+                                     : NULL;
+            for (j = 0; list && j < list->nelts; j++) {
+                if (!strncasecmp(APR_ARRAY_IDX(list, j, apr_table_entry_t).key,
+                                 "FastExc", 7)) {
+                    return 1;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/* The hooks only some configurations use, registered once it is read, so
+ * that the others do not pay a call per request for them: FastExcRaiseEarly
+ * (never in .htaccess) and FastExcNegotiate (in the configuration files,
+ * or in .htaccess where one may carry it). httpd sorted the hooks before
+ * post_config: sorted again, each takes its place among the others'. */
+static void fastexc_register_used_hooks(server_rec *s)
+{
+    const char *current = apr_hook_debug_current;
+    int early = 0, negotiate = 0;
+    server_rec *vs;
+
+    for (vs = s; vs; vs = vs->next) {
+        early |= fastexc_conf_raise_early_any(vs);
+        negotiate |= fastexc_conf_negotiate_any(vs);
+    }
+    negotiate = negotiate || fastexc_htaccess_ours(s);
+    if (!early && !negotiate) {
+        return;
+    }
+    apr_hook_debug_current = fastexc_module.name;   /* as mod_info shows */
+    if (early) {
+        /* FastExcRaiseEarly: REALLY_FIRST, to see the URL the <Location>
+         * walk just saw, before mod_rewrite (FIRST) or another module
+         * changes it (it notes the URL and declines); then, with
+         * mod_proxy's, before core walks the filesystem (core's walk is
+         * REALLY_LAST) */
+        ap_hook_translate_name(fastexc_raise_translate, NULL, NULL,
+                               APR_HOOK_REALLY_FIRST);
+        ap_hook_map_to_storage(fastexc_raise_map_to_storage, NULL, NULL,
+                               APR_HOOK_FIRST);
+    }
+    if (negotiate) {
+        /* FastExcNegotiate: after the last walk (the scope is final),
+         * before access control, the first phase that can end the request
+         * with an error a JSON client must not see as an ErrorDocument
+         * page */
+        ap_hook_header_parser(fastexc_negotiate_header_parser, NULL, NULL,
+                              APR_HOOK_MIDDLE);
+    }
+    apr_hook_debug_current = current;
+    apr_hook_sort_all();
+}
+
 /* Default bodies once per configuration; the shared counters once per
  * httpd run (they outlive restarts). */
 static int fastexc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                apr_pool_t *ptemp, server_rec *s)
 {
     fastexc_cmd_log_warnings(s);
+    fastexc_conf_mark_nothing(s);
+    fastexc_register_used_hooks(s);
     fastexc_account_init(s);
     fastexc_render_init(pconf);
     fastexc_negotiate_init();
@@ -78,7 +156,8 @@ static int fastexc_handler(request_rec *r)
 {
     int rv;
 
-    if (!r->handler || strncmp(r->handler, "fastexc", 7) != 0) {
+    if (!r->handler || r->handler[0] != 'f'
+        || strncmp(r->handler, "fastexc", 7) != 0) {
         return DECLINED;
     }
     rv = fastexc_raise_handler(r);
@@ -101,19 +180,8 @@ static void fastexc_insert_filter(request_rec *r)
 static void fastexc_register_hooks(apr_pool_t *p)
 {
     ap_hook_post_config(fastexc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    /* FastExcRaiseEarly: REALLY_FIRST, to see the URL the <Location> walk
-     * just saw, before mod_rewrite (FIRST) or another module changes it (it
-     * notes the URL and declines); then, with mod_proxy's, before core
-     * walks the filesystem (core's walk is REALLY_LAST) */
-    ap_hook_translate_name(fastexc_raise_translate, NULL, NULL,
-                           APR_HOOK_REALLY_FIRST);
-    ap_hook_map_to_storage(fastexc_raise_map_to_storage, NULL, NULL,
-                           APR_HOOK_FIRST);
-    /* FastExcNegotiate: after the last walk (the scope is final), before
-     * access control, the first phase that can end the request with an
-     * error a JSON client must not see as an ErrorDocument page */
-    ap_hook_header_parser(fastexc_negotiate_header_parser, NULL, NULL,
-                          APR_HOOK_MIDDLE);
+    /* FastExcRaiseEarly's and FastExcNegotiate's: at post_config, where
+     * the configuration uses them (fastexc_register_used_hooks) */
     /* FIRST: raise before other fixups do work for a request that ends. */
     ap_hook_fixups(fastexc_raise_fixups, NULL, NULL, APR_HOOK_FIRST);
     /* REALLY_FIRST: before mod_proxy's handler (FIRST) opens a backend

@@ -136,6 +136,14 @@ int fastexc_conf_raise_early_any(server_rec *s)
     return sc->early.any == 1;
 }
 
+int fastexc_conf_negotiate_any(server_rec *s)
+{
+    const fastexc_srv_conf *sc = ap_get_module_config(s->module_config,
+                                                      &fastexc_module);
+
+    return sc->negotiate.any == 1;
+}
+
 apr_interval_time_t fastexc_conf_tunnel_spread(server_rec *s)
 {
     const fastexc_srv_conf *sc = ap_get_module_config(s->module_config,
@@ -177,6 +185,7 @@ static void fastexc_conf_unset(fastexc_dir_conf *dc)
         dc->tunnel.close[i].exc = NULL;
     }
     dc->log.level = FASTEXC_UNSET;
+    dc->nothing = 0;
 }
 
 /* A scope that set nothing, to tell one by its bytes: made by the first
@@ -201,6 +210,21 @@ void *fastexc_conf_create(apr_pool_t *p, char *dir)
 static int fastexc_conf_is_nothing(const fastexc_dir_conf *dc)
 {
     return memcmp(dc, &fastexc_conf_nothing, sizeof(*dc)) == 0;
+}
+
+/* A section's or .htaccess's configuration exists only where a directive
+ * of ours was read (httpd creates it then), so the scopes that may set
+ * nothing are the servers' own: compared once here, not per merge. A
+ * virtual host without a directive of ours shares the main server's. */
+void fastexc_conf_mark_nothing(server_rec *s)
+{
+    for (; s; s = s->next) {
+        fastexc_dir_conf *dc = ap_get_module_config(s->lookup_defaults,
+                                                    &fastexc_module);
+        if (dc && fastexc_conf_is_nothing(dc)) {
+            dc->nothing = 1;
+        }
+    }
 }
 
 /* A scope's own rules first, then the inherited ones unless cut ("Off").
@@ -265,23 +289,14 @@ static apr_hash_t *fastexc_conf_merge_details(apr_pool_t *p, apr_hash_t *base,
 #define FASTEXC_MERGE_BY(f, key) \
     dc->f = (add->f.key != FASTEXC_UNSET) ? add->f : base->f
 
-void *fastexc_conf_merge(apr_pool_t *p, void *basev, void *addv)
+/* Out of line: fastexc_conf_merge()'s usual path then saves no
+ * registers. */
+static __attribute__((noinline)) void *fastexc_conf_merge_fields(
+    apr_pool_t *p, const fastexc_dir_conf *base, const fastexc_dir_conf *add)
 {
-    const fastexc_dir_conf *base = basev, *add = addv;
-    fastexc_dir_conf *dc;
+    fastexc_dir_conf *dc = apr_palloc(p, sizeof(*dc));
     int i;
 
-    /* httpd merges every request's sections again: where one side set
-     * nothing, the merge is the other side, as it stands (configurations
-     * are never changed after startup; a rule list's "Off" is only read
-     * from the side that adds) */
-    if (fastexc_conf_is_nothing(add)) {
-        return basev;
-    }
-    if (fastexc_conf_is_nothing(base)) {
-        return addv;
-    }
-    dc = apr_palloc(p, sizeof(*dc));
     dc->rules.raise = fastexc_conf_merge_rules(p, &base->rules.raise,
                                           &add->rules.raise);
     dc->rules.ws = fastexc_conf_merge_rules(p, &base->rules.ws, &add->rules.ws);
@@ -304,7 +319,25 @@ void *fastexc_conf_merge(apr_pool_t *p, void *basev, void *addv)
         FASTEXC_MERGE_BY(tunnel.close[i], set);
     }
     FASTEXC_MERGE(log.level);
+    dc->nothing = 0;            /* both sides set something */
     return dc;
+}
+
+void *fastexc_conf_merge(apr_pool_t *p, void *basev, void *addv)
+{
+    const fastexc_dir_conf *base = basev, *add = addv;
+
+    /* httpd merges every request's sections again: where one side set
+     * nothing, the merge is the other side, as it stands (configurations
+     * are never changed after startup; a rule list's "Off" is only read
+     * from the side that adds). A flag, not a compare: two per request. */
+    if (add->nothing) {
+        return basev;
+    }
+    if (base->nothing) {
+        return addv;
+    }
+    return fastexc_conf_merge_fields(p, base, add);
 }
 
 void *fastexc_conf_srv_create(apr_pool_t *p, server_rec *s)
@@ -312,6 +345,7 @@ void *fastexc_conf_srv_create(apr_pool_t *p, server_rec *s)
     fastexc_srv_conf *sc = apr_palloc(p, sizeof(*sc));
 
     sc->early.any = FASTEXC_UNSET;
+    sc->negotiate.any = FASTEXC_UNSET;
     sc->tunnel.spread = FASTEXC_UNSET;
     return sc;
 }
@@ -323,6 +357,7 @@ void *fastexc_conf_srv_merge(apr_pool_t *p, void *basev, void *addv)
 
     /* only ever set to 1: the main server's or the host's own */
     FASTEXC_MERGE(early.any);
+    FASTEXC_MERGE(negotiate.any);
     FASTEXC_MERGE(tunnel.spread);
     return dc;
 }

@@ -100,8 +100,8 @@ typedef struct {
 
 /* One scope's configuration, by feature. Every field has its "unset" value
  * in fastexc_conf_create() and its merge rule in
- * fastexc_conf_merge(), one line each (scripts/check-config.sh checks
- * both); defaults are applied where a field is read, by the accessors
+ * fastexc_conf_merge_fields(), one line each (scripts/check-config.py
+ * checks both); defaults are applied where a field is read, by the accessors
  * below. */
 typedef struct {
     struct {                    /* rules */
@@ -138,10 +138,17 @@ typedef struct {
     struct {                    /* logging */
         int level;                          /* FastExcLogLevel */
     } log;
+    int nothing;                /* 1: a server's scope found at startup to
+                                   set nothing (so a merge with it is the
+                                   other side); 0: not known */
 } fastexc_dir_conf;
 
 void *fastexc_conf_create(apr_pool_t *p, char *dir);
 void *fastexc_conf_merge(apr_pool_t *p, void *basev, void *addv);
+
+/* After the configuration is read (post_config): marks each server's scope
+ * that sets nothing, for fastexc_conf_merge(). */
+void fastexc_conf_mark_nothing(server_rec *s);
 
 /* The server-wide settings: what a child does as a whole, once (only the
  * main server's are read). Unset values and merge rules as above. */
@@ -149,6 +156,10 @@ typedef struct {
     struct {                    /* FastExcRaiseEarly */
         int any;                            /* On in a scope of this server */
     } early;
+    struct {                    /* FastExcNegotiate */
+        int any;                            /* On in a scope of this server's
+                                               configuration files */
+    } negotiate;
     struct {                    /* FastExcWebSocketTunnelClose */
         apr_interval_time_t spread;         /* FastExcWebSocketTunnelCloseSpread */
     } tunnel;
@@ -160,6 +171,10 @@ void *fastexc_conf_srv_merge(apr_pool_t *p, void *basev, void *addv);
 /* Whether a scope of s (or of the main server, whose <Location>s s
  * inherits) says FastExcRaiseEarly On. */
 int fastexc_conf_raise_early_any(server_rec *s);
+
+/* Whether a scope of s (or of the main server) in the configuration files
+ * says FastExcNegotiate On (.htaccess files are not counted). */
+int fastexc_conf_negotiate_any(server_rec *s);
 
 /* FastExcWebSocketTunnelCloseSpread, default applied (0: all at once). */
 apr_interval_time_t fastexc_conf_tunnel_spread(server_rec *s);

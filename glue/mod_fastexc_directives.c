@@ -295,6 +295,15 @@ static const char *fastexc_cmd_on_off(cmd_parms *cmd, void *cfg, int argc,
                            NULL);
     }
     *field = strcasecmp(argv[0], "on") == 0;
+    /* FastExcNegotiate On in the configuration files (not .htaccess, read
+     * per request): so that its hook is registered (mod_fastexc.c) */
+    if (*field && (apr_size_t)cmd->info
+                  == APR_OFFSETOF(fastexc_dir_conf, http.negotiate)
+        && (cmd->override & (RSRC_CONF | ACCESS_CONF))) {
+        fastexc_srv_conf *sc = ap_get_module_config(
+            cmd->server->module_config, &fastexc_module);
+        sc->negotiate.any = 1;
+    }
     return NULL;
 }
 

@@ -213,10 +213,11 @@ void fastexc_negotiate_init(void)
     fastexc_negotiate_slot_status[ap_index_of_response(500)] = 500;
 }
 
-int fastexc_negotiate_header_parser(request_rec *r)
+/* fastexc_negotiate_header_parser() past its test, out of line: the
+ * test then saves no registers. */
+static __attribute__((noinline)) int fastexc_negotiate_scope(
+    request_rec *r, const fastexc_dir_conf *dc)
 {
-    const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
-                                                      &fastexc_module);
     const core_dir_config *cd;
     apr_hash_index_t *hi;
     int kept = 0;
@@ -265,4 +266,17 @@ int fastexc_negotiate_header_parser(request_rec *r)
                       "not followed", kept);
     }
     return DECLINED;
+}
+
+int fastexc_negotiate_header_parser(request_rec *r)
+{
+    const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
+                                                      &fastexc_module);
+
+    /* every request passes here: few are an ErrorDocument's (r->prev) or
+     * in a FastExcNegotiate scope */
+    if (!r->prev && !fastexc_conf_negotiate(dc)) {
+        return DECLINED;
+    }
+    return fastexc_negotiate_scope(r, dc);
 }

@@ -58,12 +58,13 @@ typedef struct {
  * CONNECT into such a GET on its secondary connection (c->master). */
 int fastexc_upgrade_is(request_rec *r)
 {
-    const char *upgrade = apr_table_get(r->headers_in, "Upgrade");
+    const char *upgrade;
     const char *conn;
 
-    /* every request asks: most have no Upgrade header */
-    if (!upgrade || r->method_number != M_GET
-        || r->proto_num < HTTP_VERSION(1, 1)
+    /* every request asks: the request line decides before a header
+     * lookup (an HTTP/1.0 request, a POST, a HEAD never upgrade) */
+    if (r->method_number != M_GET || r->proto_num < HTTP_VERSION(1, 1)
+        || !(upgrade = apr_table_get(r->headers_in, "Upgrade"))
         || !ap_find_token(r->pool, upgrade, "websocket")) {
         return 0;
     }
@@ -494,18 +495,14 @@ static void fastexc_upgrade_note_scope(request_rec *r,
     cs->ws_log_level = fastexc_conf_log_level(dc);
 }
 
-/* Runs REALLY_FIRST, before mod_proxy's handler (FIRST): a matching upgrade
- * is answered here and no backend connection is ever opened. */
-int fastexc_upgrade_handler(request_rec *r)
+/* An upgrade: its scope noted, a FastExcWebSocket rule that holds
+ * answered. */
+static __attribute__((noinline)) int fastexc_upgrade_handshake(request_rec *r)
 {
     const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                       &fastexc_module);
     const fastexc_ws_exc_t *exc;
 
-    /* every request passes here: the cheapest test first */
-    if (r->main || !fastexc_upgrade_is(r)) {
-        return DECLINED;
-    }
     fastexc_upgrade_note_scope(r, dc);
     if (!dc->rules.ws.list
         || !(exc = fastexc_raise_match(r, dc->rules.ws.list,
@@ -517,6 +514,18 @@ int fastexc_upgrade_handler(request_rec *r)
      * keeps its status for the caller's hook */
     return fastexc_raise_send_raised(r, fastexc_upgrade_answer(
         r, exc->code, exc->reason, exc->reason_len));
+}
+
+/* Runs REALLY_FIRST, before mod_proxy's handler (FIRST): a matching upgrade
+ * is answered here and no backend connection is ever opened. */
+int fastexc_upgrade_handler(request_rec *r)
+{
+    /* every request passes here: the cheapest test first, the handshake
+     * out of line (this test then saves no registers) */
+    if (r->main || !fastexc_upgrade_is(r)) {
+        return DECLINED;
+    }
+    return fastexc_upgrade_handshake(r);
 }
 
 /* r's scope if r is an upgrade that may be answered with a Close (not a

@@ -113,6 +113,11 @@ REQUEST_ID=0f8e6c2a-5b1d-4c3e-9a7f-2d4b6e8a1c3f
 TEMPLATE_ID_BODY='{"error":{"code":404,"message":"Not Found","title":"Not Found","request_id":"'$REQUEST_ID'","trace":null}}'
 httpd_conf() {   # name port mode: main|debian|pass-on|pass-off
     httpd_preamble "$1" "$2"
+    # loaded before the sections: an <IfModule fastexc_module> read before
+    # the LoadModule is false, and pass-on would measure an empty scope
+    if [ "$3" != pass-off ]; then
+        echo "LoadModule fastexc_module $work/modules/mod_fastexc.so"
+    fi
     if [ "$3" = debian ]; then
         for m in $DEBIAN_MODULES; do
             [ "$m" = alias ] || echo "LoadModule ${m}_module $libexec/mod_$m.so"
@@ -147,9 +152,6 @@ Alias /pass/static.json "$work/htdocs/static.json"
     EnableMMAP Off
 </Files>
 EOF
-    if [ "$3" != pass-off ]; then
-        echo "LoadModule fastexc_module $work/modules/mod_fastexc.so"
-    fi
     if [ "$3" = main ] || [ "$3" = debian ]; then
         cat <<EOF
 LoadModule fastexc_test_module $work/modules/.libs/mod_fastexc_test.so
@@ -264,6 +266,18 @@ for peer in "${PEERS[@]}"; do
     [ "$name" != fastexc-template-id ] || want_body=$TEMPLATE_ID_BODY
     if [ "$got" != "$want" ] || [ "$body" != "$want_body" ]; then
         echo "bench: $name answers '$got' '$body', not '$want' $want_body" >&2
+        exit 1
+    fi
+done
+# pass-loaded has FastExc On in scope (an error there is JSON), pass-unloaded
+# not: else the pass-through comparison measures nothing
+for pass in "pass-loaded|$P_PASS_ON|404 application/json" \
+            "pass-unloaded|$P_PASS_OFF|404 text/html; charset=iso-8859-1"; do
+    IFS='|' read -r name port want <<< "$pass"
+    got=$(curl -s -o /dev/null -w '%{http_code} %{content_type}' \
+        "http://127.0.0.1:$port/pass/missing")
+    if [ "$got" != "$want" ]; then
+        echo "bench: $name answers /pass/missing '$got', not '$want'" >&2
         exit 1
     fi
 done

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Every field of the per-directory configuration has its "unset" value in
-fastexc_conf_unset() (what fastexc_conf_create() makes) and its merge rule in fastexc_conf_merge(), and every
-field of the server-wide one in fastexc_conf_srv_create() and
-fastexc_conf_srv_merge(): a field added without both fails `make lint`.
+fastexc_conf_unset() (what fastexc_conf_create() makes) and its merge rule in
+fastexc_conf_merge_fields() (fastexc_conf_merge() when both sides set
+something), and every field of the server-wide one in
+fastexc_conf_srv_create() and fastexc_conf_srv_merge(): a field added
+without both fails `make lint`.
 
 Fields are read from the struct in glue/mod_fastexc_config.h, nested structs
 by their path (http.enabled); a member whose type is a typedef (a rules list,
@@ -47,7 +49,8 @@ def function_body(source, name):
 
 # (struct, its create function and the variable it fills, its merge)
 CONFIGS = (
-    ("fastexc_dir_conf", "fastexc_conf_unset", "dc", "fastexc_conf_merge"),
+    ("fastexc_dir_conf", "fastexc_conf_unset", "dc",
+     "fastexc_conf_merge_fields"),
     ("fastexc_srv_conf", "fastexc_conf_srv_create", "sc",
      "fastexc_conf_srv_merge"),
 )

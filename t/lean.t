@@ -1,0 +1,187 @@
+# What a request pays nothing for must still work where it is used: merges
+# where one side set nothing (a flag, not a compare), and the hooks only
+# registered where the configuration uses them (FastExcRaiseEarly,
+# FastExcNegotiate: in a nested scope only, in a virtual host only, or in
+# .htaccess only, allowed by AllowOverride FileInfo or by
+# AllowOverrideList). Throwaway httpds: the suite's own configuration uses
+# everything, so it would hide a hook left unregistered.
+use strict;
+use warnings FATAL => 'all';
+
+use Apache::Test qw(-withtestmore);
+use FastExcTest;
+use FastExcThrowaway;
+use File::Path ();
+
+my $dir = fxt_tempdir();
+my $docroot = "$dir/htdocs";
+my $file = "a file\n";
+my $errdoc = "the operator's page\n";
+my $html404 = qr{<title>404 Not Found</title>};
+my $html403 = qr{<title>403 Forbidden</title>};
+my $JSON = 'application/json';
+my $BROWSER = 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8';
+
+sub put {
+    my ($path, $text) = @_;
+    open my $fh, '>', $path or die "$path: $!";
+    print $fh $text;
+    close $fh;
+    chmod 0644, $path;
+}
+File::Path::make_path(map({ "$docroot/$_" } qw(m d/loc denied neg/inner list
+                                                fileinfo)),
+                      { mode => 0755 });
+put("$docroot/errdoc.html", $errdoc);
+put("$docroot/$_/file.txt", $file) for qw(m denied);
+# read only where a server allows it
+put("$docroot/$_/.htaccess", "FastExcNegotiate On\n") for qw(list fileinfo);
+
+my %ports = map { $_ => fx_free_port() } qw(lean vhost list fileinfo);
+my $common = <<"EOF";
+DocumentRoot $docroot
+<Directory />
+    AllowOverride None
+</Directory>
+<Directory $docroot>
+    Require all granted
+</Directory>
+EOF
+
+# nothing of ours at server level; each scope sets one field
+fxt_httpd_start(dir => $dir, name => 'lean',
+    ports => [$ports{lean}, $ports{vhost}],
+    modules => [qw(mpm_event authz_core)], conf => <<"EOF");
+Listen 127.0.0.1:$ports{lean}
+Listen 127.0.0.1:$ports{vhost}
+$common
+<Directory $docroot/denied>
+    Require all denied
+</Directory>
+<Location /m>
+    FastExc On
+</Location>
+<Location /m/off>
+    FastExc Off
+</Location>
+<Location /m/ws>
+    FastExcWebSocket 4003 "nested"
+</Location>
+<Directory $docroot/d>
+    FastExcDetail 404 "from Directory"
+</Directory>
+<Location /d/loc>
+    FastExc On
+</Location>
+<Location /neg>
+    FastExc On
+    ErrorDocument 404 /errdoc.html
+</Location>
+<Location /neg/inner>
+    FastExcNegotiate On
+</Location>
+<VirtualHost 127.0.0.1:$ports{vhost}>
+    FastExcDetail 404 "vhost 404"
+    <Location /denied>
+        FastExcRaiseEarly On
+        FastExcRaise 404 "early"
+    </Location>
+</VirtualHost>
+EOF
+
+# FastExcNegotiate only in .htaccess, allowed one way or the other
+for my $how (['list', 'AllowOverrideList FastExcNegotiate'],
+             ['fileinfo', 'AllowOverride FileInfo']) {
+    my ($name, $allow) = @$how;
+    fxt_httpd_start(dir => $dir, name => $name, ports => [$ports{$name}],
+        modules => [qw(mpm_event authz_core)], conf => <<"EOF");
+Listen 127.0.0.1:$ports{$name}
+$common
+<Directory $docroot/$name>
+    $allow
+    FastExc On
+    ErrorDocument 404 /errdoc.html
+</Directory>
+EOF
+}
+
+my @cases = (
+    { label => 'FastExc On alone in a <Location>: JSON 404',
+      path => '/m/missing', status => 404, ctype => $JSON,
+      body => '{"detail":"Not Found"}' },
+    { label => 'FastExc On alone: a file passes', path => '/m/file.txt',
+      status => 200, body => $file },
+    { label => 'FastExc Off under On: httpd\'s page', path => '/m/off/missing',
+      status => 404, body_like => $html404 },
+    { label => 'a <Directory> detail and a <Location> On, one field each',
+      path => '/d/loc/missing', status => 404, ctype => $JSON,
+      body => '{"detail":"from Directory"}' },
+    { label => 'FastExcNegotiate in a nested scope only: JSON client',
+      path => '/neg/inner/missing', accept => $JSON, status => 404,
+      ctype => $JSON, body => '{"detail":"Not Found"}', vary => 'Accept' },
+    { label => 'FastExcNegotiate in a nested scope only: browser',
+      path => '/neg/inner/missing', accept => $BROWSER, status => 404,
+      body => $errdoc, vary => 'Accept' },
+    { label => 'no FastExcRaiseEarly in this host: <Directory> denies',
+      path => '/denied/file.txt', status => 403, body_like => $html403 },
+    { label => 'FastExcRaiseEarly in a virtual host only: raised early',
+      port => 'vhost', path => '/denied/file.txt', status => 404,
+      ctype => $JSON, body => '{"detail":"early"}' },
+    { label => 'a host\'s own detail, FastExc On from the main <Location>',
+      port => 'vhost', path => '/m/missing', status => 404, ctype => $JSON,
+      body => '{"detail":"vhost 404"}' },
+    { label => 'FastExcNegotiate in .htaccess (AllowOverrideList): JSON',
+      port => 'list', path => '/list/missing', accept => $JSON,
+      status => 404, ctype => $JSON, body => '{"detail":"Not Found"}',
+      vary => 'Accept' },
+    { label => 'FastExcNegotiate in .htaccess (AllowOverrideList): browser',
+      port => 'list', path => '/list/missing', accept => $BROWSER,
+      status => 404, body => $errdoc },
+    { label => 'FastExcNegotiate in .htaccess (FileInfo): JSON',
+      port => 'fileinfo', path => '/fileinfo/missing', accept => $JSON,
+      status => 404, ctype => $JSON, body => '{"detail":"Not Found"}',
+      vary => 'Accept' },
+    { label => 'FastExcNegotiate in .htaccess (FileInfo): browser',
+      port => 'fileinfo', path => '/fileinfo/missing', accept => $BROWSER,
+      status => 404, body => $errdoc },
+);
+
+for my $c (@cases) {
+    my $res = fxt_http($ports{ $c->{port} || 'lean' }, path => $c->{path},
+        headers => $c->{accept} ? [[Accept => $c->{accept}]] : []);
+    is($res->{status}, $c->{status}, "$c->{label}: status");
+    is($res->{headers}{'content-type'}[0], $c->{ctype},
+       "$c->{label}: Content-Type") if $c->{ctype};
+    is($res->{headers}{vary}[0], $c->{vary}, "$c->{label}: Vary")
+        if $c->{vary};
+    is($res->{body}, $c->{body}, "$c->{label}: body") if defined $c->{body};
+    like($res->{body}, $c->{body_like}, "$c->{label}: body")
+        if $c->{body_like};
+}
+
+# an upgrade in a scope that only says FastExc On: not ours, the file
+my ($sock, $res) = fxt_ws_open($ports{lean}, '/m/file.txt');
+is($res->{status}, 200, 'upgrade where only FastExc On: passes');
+is($res->{body}, $file, 'upgrade where only FastExc On: the file');
+close $sock;
+
+# a FastExcWebSocket rule in a nested scope: 101, then its Close
+($sock, $res, my $rest) = fxt_ws_open($ports{lean}, '/m/ws/x');
+is($res->{status}, 101, 'upgrade in a nested FastExcWebSocket scope: 101');
+my $want = fxt_close_frame(4003, 'nested');
+fxt_read_at_least($sock, \$rest, length $want, 10);
+is($rest, $want, 'upgrade in a nested FastExcWebSocket scope: its Close');
+close $sock;
+
+# the same handshake over HTTP/1.0 is no upgrade: the scope's 404
+$sock = fxt_connect($ports{lean});
+print $sock "GET /m/ws/x HTTP/1.0\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+    . "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+    . "Sec-WebSocket-Version: 13\r\n\r\n";
+my ($raw) = fxt_read_to_eof($sock, '', 10);
+close $sock;
+like($raw, qr{^HTTP/1\.1 404 Not Found\r\n}, 'HTTP/1.0 handshake: no upgrade');
+like($raw, qr{\r\n\r\n\{"detail":"Not Found"\}\z},
+     'HTTP/1.0 handshake: the scope\'s JSON 404');
+
+done_testing();
