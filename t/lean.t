@@ -37,7 +37,7 @@ put("$docroot/$_/file.txt", $file) for qw(m denied);
 # read only where a server allows it
 put("$docroot/$_/.htaccess", "FastExcNegotiate On\n") for qw(list fileinfo);
 
-my %ports = map { $_ => fx_free_port() } qw(lean vhost list fileinfo);
+my %ports = map { $_ => fx_free_port() } qw(lean vhost list fileinfo later);
 my $common = <<"EOF";
 DocumentRoot $docroot
 <Directory />
@@ -105,6 +105,20 @@ $common
 EOF
 }
 
+# FastExcNegotiate added, then taken away, by graceful restarts: each
+# generation registers the hooks its own configuration uses
+my $later = fxt_httpd_start(dir => $dir, name => 'later',
+    ports => [$ports{later}], modules => [qw(mpm_event authz_core)],
+    conf => <<"EOF");
+Listen 127.0.0.1:$ports{later}
+$common
+<Location /neg>
+    FastExc On
+    ErrorDocument 404 /errdoc.html
+    # NEGOTIATE
+</Location>
+EOF
+
 my @cases = (
     { label => 'FastExc On alone in a <Location>: JSON 404',
       path => '/m/missing', status => 404, ctype => $JSON,
@@ -157,6 +171,48 @@ for my $c (@cases) {
     is($res->{body}, $c->{body}, "$c->{label}: body") if defined $c->{body};
     like($res->{body}, $c->{body_like}, "$c->{label}: body")
         if $c->{body_like};
+}
+
+# Rewrite the 'later' server's configuration (its NEGOTIATE line) and
+# restart it gracefully; a bounded wait for the new generation.
+sub later_restart {
+    my ($line) = @_;
+    open my $in, '<', $later->{conf} or die "$later->{conf}: $!";
+    my $conf = do { local $/; <$in> };
+    close $in;
+    $conf =~ s{^\s*(?:# NEGOTIATE|FastExcNegotiate \w+)$}{    $line}m
+        or die "no NEGOTIATE line in $later->{conf}";
+    open my $out, '>', $later->{conf} or die "$later->{conf}: $!";
+    print $out $conf;
+    close $out;
+    my $gens = () = fxt_log($later) =~ /resuming normal operations/g;
+    kill 'USR1', $later->{pid};
+    for (1 .. 300) {
+        my $now = () = fxt_log($later) =~ /resuming normal operations/g;
+        last if $now > $gens;
+        sleep 0.1;
+    }
+    sleep 0.5;   # the old generation's children hand over
+}
+for my $step (['', 'without FastExcNegotiate', 0],
+              ['FastExcNegotiate On', 'FastExcNegotiate On, added by a graceful restart', 1],
+              ['FastExcNegotiate Off', 'FastExcNegotiate Off, by another', 0]) {
+    my ($line, $what, $negotiates) = @$step;
+    later_restart($line) if $line;
+    my $res = fxt_http($ports{later}, path => '/neg/missing',
+                       headers => [[Accept => $JSON]]);
+    is($res->{status}, 404, "$what: JSON client, status");
+    if ($negotiates) {
+        is($res->{body}, '{"detail":"Not Found"}', "$what: JSON client gets JSON");
+        is($res->{headers}{vary}[0], 'Accept', "$what: Vary");
+    }
+    else {
+        is($res->{body}, $errdoc, "$what: JSON client gets the ErrorDocument");
+        is($res->{headers}{vary}, undef, "$what: no Vary");
+    }
+    $res = fxt_http($ports{later}, path => '/neg/missing',
+                    headers => [[Accept => $BROWSER]]);
+    is($res->{body}, $errdoc, "$what: browser gets the ErrorDocument");
 }
 
 # an upgrade in a scope that only says FastExc On: not ours, the file
