@@ -94,21 +94,24 @@ static int fastexc_htaccess_ours(server_rec *s)
 
 /* The hooks only some configurations use, registered once it is read, so
  * that the others do not pay a call per request for them: FastExcRaiseEarly
- * (never in .htaccess) and FastExcNegotiate (in the configuration files,
- * or in .htaccess where one may carry it). httpd sorted the hooks before
+ * (never in .htaccess), FastExcNegotiate and the upgrade handler (in the
+ * configuration files, or in .htaccess where one may carry it). httpd sorted the hooks before
  * post_config: sorted again, each takes its place among the others'. */
 static void fastexc_register_used_hooks(server_rec *s)
 {
     const char *current = apr_hook_debug_current;
-    int early = 0, negotiate = 0;
+    int early = 0, negotiate = 0, upgrade = 0, htaccess;
     server_rec *vs;
 
     for (vs = s; vs; vs = vs->next) {
         early |= fastexc_conf_raise_early_any(vs);
         negotiate |= fastexc_conf_negotiate_any(vs);
+        upgrade |= fastexc_conf_upgrade_any(vs);
     }
-    negotiate = negotiate || fastexc_htaccess_ours(s);
-    if (!early && !negotiate) {
+    htaccess = fastexc_htaccess_ours(s);
+    negotiate = negotiate || htaccess;
+    upgrade = upgrade || htaccess;
+    if (!early && !negotiate && !upgrade) {
         return;
     }
     apr_hook_debug_current = fastexc_module.name;   /* as mod_info shows */
@@ -130,6 +133,16 @@ static void fastexc_register_used_hooks(server_rec *s)
          * page */
         ap_hook_header_parser(fastexc_negotiate_header_parser, NULL, NULL,
                               APR_HOOK_MIDDLE);
+    }
+    if (upgrade) {
+        /* FastExcWebSocket rules answer an upgrade, and an upgrade's scope
+         * is noted for the C API's close (its timeout, its log level):
+         * REALLY_FIRST, before mod_proxy's handler (FIRST) opens a backend
+         * connection for a proxied upgrade. Without any of those, an
+         * upgrade's scope says what the server's defaults say, which the
+         * C API's close falls back on. */
+        ap_hook_handler(fastexc_upgrade_handler, NULL, NULL,
+                        APR_HOOK_REALLY_FIRST);
     }
     apr_hook_debug_current = current;
     apr_hook_sort_all();
@@ -180,13 +193,11 @@ static void fastexc_insert_filter(request_rec *r)
 static void fastexc_register_hooks(apr_pool_t *p)
 {
     ap_hook_post_config(fastexc_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    /* FastExcRaiseEarly's and FastExcNegotiate's: at post_config, where
-     * the configuration uses them (fastexc_register_used_hooks) */
+    /* FastExcRaiseEarly's, FastExcNegotiate's and the upgrade handler: at
+     * post_config, where the configuration uses them
+     * (fastexc_register_used_hooks) */
     /* FIRST: raise before other fixups do work for a request that ends. */
     ap_hook_fixups(fastexc_raise_fixups, NULL, NULL, APR_HOOK_FIRST);
-    /* REALLY_FIRST: before mod_proxy's handler (FIRST) opens a backend
-     * connection for a proxied upgrade */
-    ap_hook_handler(fastexc_upgrade_handler, NULL, NULL, APR_HOOK_REALLY_FIRST);
     /* SetHandler fastexc; SetHandler fastexc-metrics: the counters for
      * Prometheus */
     ap_hook_handler(fastexc_handler, NULL, NULL, APR_HOOK_MIDDLE);

@@ -144,6 +144,14 @@ int fastexc_conf_negotiate_any(server_rec *s)
     return sc->negotiate.any == 1;
 }
 
+int fastexc_conf_upgrade_any(server_rec *s)
+{
+    const fastexc_srv_conf *sc = ap_get_module_config(s->module_config,
+                                                      &fastexc_module);
+
+    return sc->upgrade.any == 1;
+}
+
 apr_interval_time_t fastexc_conf_tunnel_spread(server_rec *s)
 {
     const fastexc_srv_conf *sc = ap_get_module_config(s->module_config,
@@ -346,6 +354,7 @@ void *fastexc_conf_srv_create(apr_pool_t *p, server_rec *s)
 
     sc->early.any = FASTEXC_UNSET;
     sc->negotiate.any = FASTEXC_UNSET;
+    sc->upgrade.any = FASTEXC_UNSET;
     sc->tunnel.spread = FASTEXC_UNSET;
     return sc;
 }
@@ -358,6 +367,7 @@ void *fastexc_conf_srv_merge(apr_pool_t *p, void *basev, void *addv)
     /* only ever set to 1: the main server's or the host's own */
     FASTEXC_MERGE(early.any);
     FASTEXC_MERGE(negotiate.any);
+    FASTEXC_MERGE(upgrade.any);
     FASTEXC_MERGE(tunnel.spread);
     return dc;
 }

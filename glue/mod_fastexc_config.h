@@ -160,6 +160,12 @@ typedef struct {
         int any;                            /* On in a scope of this server's
                                                configuration files */
     } negotiate;
+    struct {                    /* the upgrade handler's work */
+        int any;                            /* a FastExcWebSocket rule,
+                                               FastExcWebSocketCloseTimeout or
+                                               FastExcLogLevel in this
+                                               server's configuration files */
+    } upgrade;
     struct {                    /* FastExcWebSocketTunnelClose */
         apr_interval_time_t spread;         /* FastExcWebSocketTunnelCloseSpread */
     } tunnel;
@@ -175,6 +181,11 @@ int fastexc_conf_raise_early_any(server_rec *s);
 /* Whether a scope of s (or of the main server) in the configuration files
  * says FastExcNegotiate On (.htaccess files are not counted). */
 int fastexc_conf_negotiate_any(server_rec *s);
+
+/* Whether a scope of s (or of the main server) in the configuration files
+ * has what an upgrade is answered by or noted with (.htaccess files are
+ * not counted): without, the upgrade handler has nothing to do. */
+int fastexc_conf_upgrade_any(server_rec *s);
 
 /* FastExcWebSocketTunnelCloseSpread, default applied (0: all at once). */
 apr_interval_time_t fastexc_conf_tunnel_spread(server_rec *s);

@@ -450,6 +450,18 @@ static const fastexc_cmd_rule_kind_t fastexc_cmd_raise_kind = {
 static const fastexc_cmd_rule_kind_t fastexc_cmd_ws_kind = {
     APR_OFFSETOF(fastexc_dir_conf, rules.ws), fastexc_cmd_parse_ws_rule };
 
+/* A directive the upgrade handler reads, in the configuration files (not
+ * .htaccess, read per request): so that its hook is registered
+ * (mod_fastexc.c). */
+static void fastexc_cmd_mark_upgrade(cmd_parms *cmd)
+{
+    if (cmd->override & (RSRC_CONF | ACCESS_CONF)) {
+        fastexc_srv_conf *sc = ap_get_module_config(
+            cmd->server->module_config, &fastexc_module);
+        sc->upgrade.any = 1;
+    }
+}
+
 /* FastExcRaise, FastExcWebSocket: a rule appended to the scope's own, or
  * "Off" alone, which cuts the inherited ones. */
 static const char *fastexc_cmd_rule(cmd_parms *cmd, void *cfg, int argc,
@@ -468,6 +480,9 @@ static const char *fastexc_cmd_rule(cmd_parms *cmd, void *cfg, int argc,
     }
     if ((err = kind->parse(cmd, argc, argv, &rule))) {
         return err;
+    }
+    if (kind == &fastexc_cmd_ws_kind) {
+        fastexc_cmd_mark_upgrade(cmd);
     }
     if (!rules->list) {
         rules->list = apr_array_make(cmd->pool, 2, sizeof(void *));
@@ -617,6 +632,7 @@ static const char *fastexc_cmd_ws_timeout(cmd_parms *cmd, void *cfg,
                "waits that long for a silent client";
     }
     dc->ws.close_timeout = t;
+    fastexc_cmd_mark_upgrade(cmd);
     return NULL;
 }
 
@@ -696,6 +712,7 @@ static const char *fastexc_cmd_log_level(cmd_parms *cmd, void *cfg,
     for (i = 0; names[i]; i++) {
         if (strcasecmp(arg, names[i]) == 0) {
             dc->log.level = APLOG_EMERG + i;
+            fastexc_cmd_mark_upgrade(cmd);
             return NULL;
         }
     }

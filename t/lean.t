@@ -12,6 +12,7 @@ use Apache::Test qw(-withtestmore);
 use FastExcTest;
 use FastExcThrowaway;
 use File::Path ();
+use Time::HiRes qw(sleep time);
 
 my $dir = fxt_tempdir();
 my $docroot = "$dir/htdocs";
@@ -192,15 +193,22 @@ sub later_restart {
         last if $now > $gens;
         sleep 0.1;
     }
-    sleep 0.5;   # the old generation's children hand over
 }
 for my $step (['', 'without FastExcNegotiate', 0],
               ['FastExcNegotiate On', 'FastExcNegotiate On, added by a graceful restart', 1],
               ['FastExcNegotiate Off', 'FastExcNegotiate Off, by another', 0]) {
     my ($line, $what, $negotiates) = @$step;
+    my $res;
     later_restart($line) if $line;
-    my $res = fxt_http($ports{later}, path => '/neg/missing',
-                       headers => [[Accept => $JSON]]);
+    # an old generation's child may still take a connection for a moment
+    # after the new one is up (graceful): asked again until the new one
+    # answers, for at most 10 s, and then checked whole
+    for (1 .. 100) {
+        $res = fxt_http($ports{later}, path => '/neg/missing',
+                        headers => [[Accept => $JSON]]);
+        last if !$line || !!$res->{headers}{vary} == !!$negotiates;
+        sleep 0.1;
+    }
     is($res->{status}, 404, "$what: JSON client, status");
     if ($negotiates) {
         is($res->{body}, '{"detail":"Not Found"}', "$what: JSON client gets JSON");
@@ -213,6 +221,50 @@ for my $step (['', 'without FastExcNegotiate', 0],
     $res = fxt_http($ports{later}, path => '/neg/missing',
                     headers => [[Accept => $BROWSER]]);
     is($res->{body}, $errdoc, "$what: browser gets the ErrorDocument");
+}
+
+# The upgrade handler is registered only where an upgrade has something of
+# ours to be answered by or noted with: here, no FastExcWebSocket rule
+# anywhere, but a scope's FastExcWebSocketCloseTimeout, which a module's own
+# WebSocket closed by fastexc_websocket_close() must still wait (1 s, not
+# the default 5 s, for a client that never answers); and beside it a scope
+# with nothing of that kind, which waits the default.
+{
+    my $so = Apache::Test::config()->{cmodules_dir}
+        . '/fastexc_test/.libs/mod_fastexc_test.so';
+    ok(-e $so, 'the C API helper module is built') or diag($so);
+    my $port = fx_free_port();
+    my $capi = fxt_httpd_start(dir => $dir, name => 'capi', ports => [$port],
+        modules => [qw(mpm_event authz_core)], conf => <<"EOF");
+Listen 127.0.0.1:$port
+$common
+LoadModule fastexc_test_module $so
+<Location /own-short>
+    SetHandler fastexc-test-ws
+    FastExcWebSocketCloseTimeout 1
+</Location>
+<Location /own>
+    SetHandler fastexc-test-ws
+    FastExc On
+</Location>
+EOF
+    for my $c (['a scope with FastExcWebSocketCloseTimeout 1', '/own-short', 0.5, 3],
+               ['a scope with nothing of WebSockets: the default 5 s', '/own', 4, 8]) {
+        my ($label, $path, $min, $max) = @$c;
+        my ($sock, $res, $rest) = fxt_ws_open($port, $path);
+        is($res->{status}, 101, "$label: 101");
+        my $want = fxt_close_frame(4002, 'closed by its module');
+        my $t0 = time;
+        fxt_read_at_least($sock, \$rest, length($want) + 7, 10);
+        like($rest, qr/\Q$want\E\z/, "$label: hello, then its Close");
+        my ($tail) = fxt_read_to_eof($sock, '', 10);
+        my $waited = time - $t0;
+        ok($waited > $min && $waited < $max,
+           "$label: a silent client waited for between $min and $max s")
+            or diag("closed after $waited s");
+        close $sock;
+    }
+    fxt_httpd_stop($capi);
 }
 
 # an upgrade in a scope that only says FastExc On: not ours, the file
