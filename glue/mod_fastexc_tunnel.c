@@ -49,7 +49,9 @@ struct fastexc_tunnel {
     int started;                /* the backend answered 101: tunnelling */
     int counted;                /* in the gauge of tunnels watched */
     int origin_ended;           /* the backend closed, failed or was cut */
-    int close_pending;          /* send the Close after data in flight */
+    int close_pending;          /* send the Close at the next read: the
+                                   backend's last data went on first */
+    int mid_frame;              /* as last told to the stop entry */
     int client_gone;            /* reading or writing the client failed */
     int decided;                /* the end was dealt with, once */
     int cut;                    /* a restart or stop cut the backend off */
@@ -66,13 +68,18 @@ static ap_filter_rec_t *fastexc_tunnel_client_out_handle;
 
 /* FastExcWebSocketTunnelClose: when mod_proxy_http's tunnel for a proxied
  * upgrade ends abnormally, httpd closes TCP and the client reports 1006.
- * Here the tunnel is watched from both of its connections: a filter on the
- * backend connection sees it end (EOF, error) and when tunnelling starts;
- * filters on the client connection follow the frames each way (headers
- * only, payloads passed over unread), so a Close is sent only at a frame
- * boundary, never after the backend's own Close, never after the client's
- * (a closing handshake under way ends as it will). mod_proxy_http discards
- * the tunnel's status: an end seen by neither side is its idle timeout.
+ * Here the tunnel is watched by one input filter per direction, as it
+ * reads: the backend connection's follows the frames going to the client
+ * and sees the backend end (EOF, error) and tunnelling start; the client
+ * connection's follows the client's frames. Headers only: payloads are
+ * passed over by their length, unread. ap_proxy_tunnel_run() passes each
+ * read on before it reads again, so what a read returned is what goes out
+ * next: a Close is sent only at a frame boundary, never after the
+ * backend's own Close, never after the client's (a closing handshake under
+ * way ends as it will). mod_proxy_http discards the tunnel's status: an end
+ * seen by neither side is its idle timeout, decided at the EOS that ends r
+ * by a client output filter added when the tunnel is over (none in the
+ * tunnel's way while it runs: it would be a call per write for nothing).
  *
  * The filters are added once per connection (their records come from
  * c->pool, so adding them per request would grow a keep-alive connection
@@ -170,14 +177,11 @@ static int fastexc_tunnel_origin_event(fastexc_tunnel_t *t)
     return ending >= 0 ? ending : FASTEXC_TUNNEL_BACKEND;
 }
 
-/* The backend connection is released (its request pool goes first, while
- * its socket is still open): let go of it. A write to the backend that
- * failed below our filters (ap_proxy_tunnel_run() flushing) left the
- * connection aborted: the backend's end, not a timeout. */
-static apr_status_t fastexc_tunnel_release(void *data)
+/* Let go of the backend connection. A write to the backend that failed
+ * below our filters (ap_proxy_tunnel_run() flushing) left the connection
+ * aborted: the backend's end, not a timeout. */
+static void fastexc_tunnel_let_go(fastexc_tunnel_t *t)
 {
-    fastexc_tunnel_t *t = data;
-
     if (t->started && t->origin_c->aborted) {
         t->origin_ended = 1;
     }
@@ -189,6 +193,33 @@ static apr_status_t fastexc_tunnel_release(void *data)
     fastexc_stop_unregister(&t->stop);
     if (t->origin_w->t == t) {
         t->origin_w->t = NULL;
+    }
+}
+
+/* The tunnel is over and its end still to decide (a timeout, a client
+ * gone, ...): the client output filter sees the EOS that ends r and
+ * decides it. Added once per connection (c->pool); tunnelling left r's
+ * chains at c's (ap_proxy_tunnel_create()), so they start with it too. */
+static void fastexc_tunnel_watch_out(fastexc_tunnel_t *t)
+{
+    conn_rec *c = t->r->connection;
+
+    if (!t->client_w->out) {
+        t->client_w->out = ap_add_output_filter_handle(
+            fastexc_tunnel_client_out_handle, t->client_w, NULL, c);
+    }
+    t->r->output_filters = t->r->proto_output_filters = c->output_filters;
+}
+
+/* The backend connection is released (its request pool goes first, while
+ * its socket is still open): mod_proxy_http's tunnel returned. */
+static apr_status_t fastexc_tunnel_release(void *data)
+{
+    fastexc_tunnel_t *t = data;
+
+    fastexc_tunnel_let_go(t);
+    if (t->started && !t->decided) {
+        fastexc_tunnel_watch_out(t);
     }
     return APR_SUCCESS;
 }
@@ -202,7 +233,7 @@ static apr_status_t fastexc_tunnel_done(void *data)
 
     if (t->origin_pool) {
         apr_pool_cleanup_kill(t->origin_pool, t, fastexc_tunnel_release);
-        fastexc_tunnel_release(t);
+        fastexc_tunnel_let_go(t);
     }
     if (t->client_w->t == t) {
         t->client_w->t = NULL;
@@ -269,8 +300,6 @@ int fastexc_tunnel_create_req(request_rec *r, request_rec *pr)
  * is running, and nothing but the 101 went to the client yet. */
 static void fastexc_tunnel_start(fastexc_tunnel_t *t)
 {
-    request_rec *r = t->r;
-    conn_rec *c = r->connection;
     unsigned closes;
 
     t->started = 1;
@@ -278,14 +307,6 @@ static void fastexc_tunnel_start(fastexc_tunnel_t *t)
         t->counted = 1;
         fastexc_account_tunnel_watched(1);
     }
-    if (!t->client_w->out) {
-        t->client_w->out = ap_add_output_filter_handle(
-            fastexc_tunnel_client_out_handle, t->client_w, NULL, c);
-    }
-    /* as ap_proxy_tunnel_create() left them: the connection's filters, so
-     * the EOS that ends r passes the client output filter */
-    r->output_filters = r->proto_output_filters = c->output_filters;
-    r->input_filters = r->proto_input_filters = c->input_filters;
     closes = fastexc_tunnel_closes_for(t, FASTEXC_TUNNEL_RESTART)
              << FASTEXC_TUNNEL_RESTART
              | fastexc_tunnel_closes_for(t, FASTEXC_TUNNEL_STOP)
@@ -296,13 +317,46 @@ static void fastexc_tunnel_start(fastexc_tunnel_t *t)
     }
 }
 
-/* A restart or stop is under way: forward the whole frames of what was read and
- * cut the backend off after the last of them. What is read after a cut is
- * never forwarded; a frame under way is forwarded to its end first (the
- * cut then falls in a later read). */
+/* Follow what one read returned, in order, until a Close or frames that
+ * can no longer be followed: a payload the tracker may pass over is never
+ * read (nor morphed), only buckets holding frame headers are. Returns 1 at
+ * an EOS. Inline: it runs for every read a tunnel makes. */
+static APR_INLINE int fastexc_tunnel_follow(fastexc_ws_reader_t *rd,
+                                            apr_bucket_brigade *bb)
+{
+    apr_bucket *e;
+    const char *data;
+    apr_size_t len;
+
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb)
+         && rd->state == FASTEXC_WS_MORE; e = APR_BUCKET_NEXT(e)) {
+        if (APR_BUCKET_IS_METADATA(e)) {
+            if (APR_BUCKET_IS_EOS(e)) {
+                return 1;
+            }
+            continue;
+        }
+        if (e->length != (apr_size_t)-1
+            && fastexc_ws_reader_skip(rd, e->length)) {
+            continue;
+        }
+        if (apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ)
+            != APR_SUCCESS) {
+            rd->state = FASTEXC_WS_INVALID;     /* can no longer follow */
+            break;
+        }
+        fastexc_ws_reader_feed(rd, (const unsigned char *)data, len);
+    }
+    return 0;
+}
+
+/* A restart or stop is under way: forward the whole frames of what was
+ * read and cut the backend off after the last of them. What is read after
+ * a cut is never forwarded; a frame under way is forwarded to its end
+ * first (the cut then falls in a later read). t->down follows what is
+ * forwarded. */
 static void fastexc_tunnel_cut(fastexc_tunnel_t *t, apr_bucket_brigade *bb)
 {
-    /* all read before went through the client output filter: t->down */
     fastexc_ws_reader_t rd = t->down;
     apr_bucket *e, *at = NULL;
     apr_size_t at_off = 0;
@@ -317,6 +371,7 @@ static void fastexc_tunnel_cut(fastexc_tunnel_t *t, apr_bucket_brigade *bb)
             continue;
         }
         if (apr_bucket_read(e, &data, &len, APR_BLOCK_READ) != APR_SUCCESS) {
+            fastexc_tunnel_follow(&t->down, bb);    /* forwarded as it is */
             return;
         }
         while (off < len && rd.state == FASTEXC_WS_MORE) {
@@ -331,10 +386,12 @@ static void fastexc_tunnel_cut(fastexc_tunnel_t *t, apr_bucket_brigade *bb)
         if (rd.state != FASTEXC_WS_MORE) {
             /* the backend's own Close, or frames no longer followed:
              * forwarded as they are, the end decides */
+            t->down = rd;
             return;
         }
     }
     if (!found) {
+        t->down = rd;
         return;
     }
     if (at) {
@@ -351,9 +408,13 @@ static void fastexc_tunnel_cut(fastexc_tunnel_t *t, apr_bucket_brigade *bb)
         apr_bucket_delete(e);
         e = next;
     }
+    /* what is forwarded ends where a frame ends */
+    fastexc_ws_tracker_init(&t->down);
     t->cut = 1;
 }
 
+/* The backend's bytes, read for the client: the frames going to the
+ * client are followed here, and the backend's end seen. */
 static apr_status_t fastexc_tunnel_origin_in(ap_filter_t *f,
                                              apr_bucket_brigade *bb,
                                              ap_input_mode_t mode,
@@ -363,10 +424,13 @@ static apr_status_t fastexc_tunnel_origin_in(ap_filter_t *f,
     fastexc_tunnel_watch_t *w = f->ctx;
     fastexc_tunnel_t *t = w->t;
     apr_status_t rv;
-    int data = 0;
 
-    if (t && t->cut) {
-        /* a restart or stop cut the backend off: nothing more is read */
+    if (!t) {
+        return ap_get_brigade(f->next, bb, mode, block, readbytes);
+    }
+    if (t->cut || t->close_pending) {
+        /* a restart or stop cut the backend off, or its last data went
+         * on before its EOF: nothing more is read */
         rv = APR_EOF;
         if (t->decided) {
             return rv;
@@ -376,7 +440,7 @@ static apr_status_t fastexc_tunnel_origin_in(ap_filter_t *f,
         rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
     }
     /* headers are read by lines; only the tunnel reads bytes after 101 */
-    if (!t || t->decided || mode != AP_MODE_READBYTES) {
+    if (t->decided || mode != AP_MODE_READBYTES) {
         return rv;
     }
     if (!t->started) {
@@ -385,10 +449,24 @@ static apr_status_t fastexc_tunnel_origin_in(ap_filter_t *f,
         }
         fastexc_tunnel_start(t);
     }
-    if (rv == APR_SUCCESS && fastexc_stop_ending(&t->stop) >= 0) {
-        fastexc_tunnel_cut(t, bb);
-        if (t->cut && APR_BRIGADE_EMPTY(bb)) {
-            rv = APR_EOF;
+    if (rv == APR_SUCCESS) {
+        if (fastexc_stop_told(&t->stop)) {
+            fastexc_tunnel_cut(t, bb);
+            if (t->cut && APR_BRIGADE_EMPTY(bb)) {
+                rv = APR_EOF;
+            }
+        }
+        else {
+            fastexc_tunnel_follow(&t->down, bb);
+        }
+        /* the thread that wakes a listed tunnel cuts it at once only at a
+         * frame boundary: told when that changes, not per read */
+        if (t->stop.registered) {
+            int mid = !fastexc_ws_reader_at_boundary(&t->down);
+            if (mid != t->mid_frame) {
+                t->mid_frame = mid;
+                fastexc_stop_mid_frame(&t->stop, mid);
+            }
         }
     }
     if (rv == APR_SUCCESS) {
@@ -397,44 +475,23 @@ static apr_status_t fastexc_tunnel_origin_in(ap_filter_t *f,
             || !APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(bb))) {
             return rv;
         }
-        data = APR_BRIGADE_FIRST(bb) != APR_BRIGADE_LAST(bb);
+        if (APR_BRIGADE_FIRST(bb) != APR_BRIGADE_LAST(bb)) {
+            /* data before it: the tunnel passes it on, then reads again,
+             * and the Close follows it then */
+            t->origin_ended = 1;
+            t->close_pending = 1;
+            return rv;
+        }
     }
     else if (APR_STATUS_IS_EAGAIN(rv)) {
         return rv;
     }
     /* EOF or an error: the backend is gone (or was cut off by a restart or
-     * a stop).
-     * Send the Close now: once this returns, the tunnel shuts the client's
-     * side down. With data still to go, after it (client output filter). */
+     * a stop). Send the Close now: once this returns, the tunnel shuts the
+     * client's side down. */
     t->origin_ended = 1;
-    if (data) {
-        t->close_pending = 1;
-    }
-    else {
-        fastexc_tunnel_end(t, fastexc_tunnel_origin_event(t));
-    }
+    fastexc_tunnel_end(t, fastexc_tunnel_origin_event(t));
     return rv;
-}
-
-/* Follow one bucket: a payload the tracker may pass over is never read
- * (nor morphed), only buckets holding frame headers are. Inline: it runs
- * for every bucket a tunnel carries. */
-static APR_INLINE void fastexc_tunnel_follow(fastexc_ws_reader_t *rd,
-                                             apr_bucket *e)
-{
-    const char *data;
-    apr_size_t len;
-
-    if (APR_BUCKET_IS_METADATA(e) || rd->state != FASTEXC_WS_MORE
-        || (e->length != (apr_size_t)-1
-            && fastexc_ws_reader_skip(rd, e->length))) {
-        return;
-    }
-    if (apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ) != APR_SUCCESS) {
-        rd->state = FASTEXC_WS_INVALID;     /* can no longer follow */
-        return;
-    }
-    fastexc_ws_reader_feed(rd, (const unsigned char *)data, len);
 }
 
 static apr_status_t fastexc_tunnel_client_in(ap_filter_t *f,
@@ -446,20 +503,22 @@ static apr_status_t fastexc_tunnel_client_in(ap_filter_t *f,
     fastexc_tunnel_watch_t *w = f->ctx;
     fastexc_tunnel_t *t = w->t;
     apr_status_t rv;
-    apr_bucket *e;
 
+    if (!t) {
+        return ap_get_brigade(f->next, bb, mode, block, readbytes);
+    }
     /* our Close went out and the client's came back (passed on: the
      * backend gets the reply): the closing handshake is over, and so is
      * this side. The tunnel reads again at once (until EAGAIN) and sees it
      * end; over HTTP/2 it cannot half-close the stream and would keep it,
      * and its worker, until the tunnel's timeout. */
-    if (t && t->handshake_done) {
+    if (t->handshake_done) {
         return APR_EOF;
     }
     rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
     /* before the 101 these are HTTP bytes; after, only frames */
-    if (!t || t->r->status != HTTP_SWITCHING_PROTOCOLS
-        || mode != AP_MODE_READBYTES) {
+    if (mode != AP_MODE_READBYTES
+        || t->r->status != HTTP_SWITCHING_PROTOCOLS) {
         return rv;
     }
     if (rv != APR_SUCCESS) {
@@ -468,13 +527,8 @@ static apr_status_t fastexc_tunnel_client_in(ap_filter_t *f,
         }
         return rv;
     }
-    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb)
-         && t->up.state == FASTEXC_WS_MORE; e = APR_BUCKET_NEXT(e)) {
-        if (APR_BUCKET_IS_EOS(e)) {
-            t->client_gone = 1;
-            break;
-        }
-        fastexc_tunnel_follow(&t->up, e);
+    if (fastexc_tunnel_follow(&t->up, bb)) {
+        t->client_gone = 1;
     }
     if (t->close_sent && t->up.state == FASTEXC_WS_CLOSED) {
         t->handshake_done = 1;
@@ -482,8 +536,9 @@ static apr_status_t fastexc_tunnel_client_in(ap_filter_t *f,
     return rv;
 }
 
-/* Follows what goes to the client after the 101; at the EOS that ends r,
- * an end neither side saw is the tunnel's timeout (or a restart or stop). */
+/* Added when the tunnel is over with its end undecided: at the EOS that
+ * ends r, an end neither side saw is the tunnel's timeout (or a restart or
+ * stop). */
 static apr_status_t fastexc_tunnel_client_out(ap_filter_t *f,
                                               apr_bucket_brigade *bb)
 {
@@ -506,13 +561,15 @@ static apr_status_t fastexc_tunnel_client_out(ap_filter_t *f,
             eos = e;
             break;
         }
-        fastexc_tunnel_follow(&t->down, e);
     }
-    fastexc_stop_mid_frame(&t->stop,
-                           !fastexc_ws_reader_at_boundary(&t->down));
-    if (eos) {
-        /* the tunnel is over: what comes first goes first, then ours
-         * (which this filter, let go of, passes through) */
+    if (!eos) {
+        rv = ap_pass_brigade(f->next, bb);
+        t->client_gone |= rv != APR_SUCCESS;
+        return rv;
+    }
+    /* the tunnel is over: what comes first goes first, then ours (which
+     * this filter, let go of, passes through) */
+    {
         apr_bucket_brigade *rest = apr_brigade_split(bb, eos);
         rv = APR_BRIGADE_EMPTY(bb) ? APR_SUCCESS : ap_pass_brigade(f->next, bb);
         t->client_gone |= rv != APR_SUCCESS;
@@ -525,14 +582,6 @@ static apr_status_t fastexc_tunnel_client_out(ap_filter_t *f,
         }
         return ap_pass_brigade(f->next, rest);
     }
-    rv = ap_pass_brigade(f->next, bb);
-    if (rv != APR_SUCCESS) {
-        t->client_gone = 1;
-    }
-    else if (t->close_pending && !t->decided) {
-        fastexc_tunnel_end(t, fastexc_tunnel_origin_event(t));
-    }
-    return rv;
 }
 
 /* Connection filters (AP_FTYPE_CONNECTION), so they see the frames above

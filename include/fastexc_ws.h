@@ -70,8 +70,13 @@ void fastexc_ws_reader_init(fastexc_ws_reader_t *rd);
 void fastexc_ws_tracker_init(fastexc_ws_reader_t *rd);
 
 /** 1 if the bytes fed so far end exactly where a frame ends (and no Close
- *  went by). */
-int fastexc_ws_reader_at_boundary(const fastexc_ws_reader_t *rd);
+ *  went by). Inline: a tunnel asks after each read. */
+static APR_INLINE int
+fastexc_ws_reader_at_boundary(const fastexc_ws_reader_t *rd)
+{
+    return rd->state == FASTEXC_WS_MORE && rd->opcode < 0
+        && rd->head_len == 0;
+}
 
 /** Payload bytes that may be passed over without being read: the rest of
  *  the current data frame's payload (0 in a header or a Close). Inline:

@@ -90,12 +90,6 @@ void fastexc_ws_tracker_init(fastexc_ws_reader_t *rd)
     rd->track = 1;
 }
 
-int fastexc_ws_reader_at_boundary(const fastexc_ws_reader_t *rd)
-{
-    return rd->state == FASTEXC_WS_MORE && rd->opcode < 0
-        && rd->head_len == 0;
-}
-
 /* Size of the frame header in head so far, once its first two bytes are
  * known: 2, + 2 or 8 for the extended length, + 4 if masked. */
 static apr_size_t fastexc_ws_head_size(const unsigned char *head)
