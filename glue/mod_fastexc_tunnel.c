@@ -166,7 +166,8 @@ static void fastexc_tunnel_end(fastexc_tunnel_t *t, int event)
                       why[event], skip);
         return;
     }
-    /* through the client output filter too: it sees this Close go by */
+    /* through c's output filters: the client output filter, if added,
+     * was let go of before this and passes it */
     rv = fastexc_upgrade_write_close(c, r->pool, exc->code, exc->reason,
                                 exc->reason_len,
                                 fastexc_conf_ws_timeout(t->dc));
