@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     char *s;
     unsigned char frame[FASTEXC_WS_CLOSE_FRAME_MAX];
     char accept[FASTEXC_WS_ACCEPT_LEN + 1];
-    fastexc_ws_reader_t rd, tr;
+    fastexc_ws_reader_t rd, tr, th;
     fastexc_ws_state_e st = FASTEXC_WS_MORE, tst = FASTEXC_WS_MORE, prev;
     apr_size_t off, cut, n;
     int code;
@@ -57,6 +57,8 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     /* the reader, in chunks of 1 + data[0] % 16 bytes */
     fastexc_ws_reader_init(&rd);
     fastexc_ws_tracker_init(&tr);
+    /* th: whole headers taken at once where it can, the rest fed */
+    fastexc_ws_tracker_init(&th);
     for (off = 0; off < size; off += n) {
         apr_uint64_t skip;
         n = size ? 1 + data[0] % 16 : 1;
@@ -75,6 +77,18 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
                 abort();    /* skippable bytes were refused */
             }
             tst = fastexc_ws_reader_feed(&tr, data + off, n);
+        }
+        {
+            apr_size_t k = fastexc_ws_tracker_head(&th, data + off, n);
+            fastexc_ws_reader_feed(&th, data + off + k, n - k);
+        }
+        if (th.state != tr.state
+            || fastexc_ws_reader_at_boundary(&th)
+               != fastexc_ws_reader_at_boundary(&tr)
+            || fastexc_ws_reader_skippable(&th)
+               != fastexc_ws_reader_skippable(&tr)
+            || th.close_code != tr.close_code) {
+            abort();    /* a header taken at once, not as fed */
         }
         if ((prev != FASTEXC_WS_MORE && tst != prev)
             || (fastexc_ws_reader_at_boundary(&tr)

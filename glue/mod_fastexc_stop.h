@@ -28,6 +28,12 @@ void fastexc_stop_register(fastexc_stop_entry_t *e, apr_socket_t *sock,
 void fastexc_stop_unregister(fastexc_stop_entry_t *e);
 /* The event the child stops for (FASTEXC_TUNNEL_*), or -1: not told. */
 int fastexc_stop_ending(fastexc_stop_entry_t *e);
+/* Whether e was told (fastexc_stop_ending() >= 0), as cheaply as a read
+ * of a volatile word can be: a tunnel asks on each read. */
+static APR_INLINE int fastexc_stop_told(const fastexc_stop_entry_t *e)
+{
+    return e->ending != 0;
+}
 void fastexc_stop_mid_frame(fastexc_stop_entry_t *e, int mid_frame);
 void fastexc_stop_child_init(apr_pool_t *pchild, server_rec *s);
 void fastexc_stop_child_stopping(apr_pool_t *pchild, int graceful);

@@ -30,8 +30,20 @@
  * the tunnel they watch for the request in flight (NULL: none). */
 typedef struct fastexc_tunnel_watch {
     fastexc_tunnel_t *t;
+    /* t while its reads here may take the short way (fastexc_tunnel_pass:
+     * tunnelling, nothing pending or decided), else NULL: one test */
+    fastexc_tunnel_t *fast;
     ap_filter_t *in, *out;
 } fastexc_tunnel_watch_t;
+
+/* One direction of a tunnel's frames. Of the current data frame's
+ * payload, reads may pass over pass bytes by their length alone
+ * (fastexc_tunnel_pass); rd.skip is updated from it only when rd is
+ * needed (fastexc_tunnel_sync), as it was synced bytes ago. */
+typedef struct {
+    fastexc_ws_reader_t rd;
+    apr_uint64_t pass, synced;
+} fastexc_tunnel_dir_t;
 
 /* A proxied WebSocket tunnel watched for FastExcWebSocketTunnelClose: from
  * mod_proxy_http's backend request (create_req) until the request ends.
@@ -44,12 +56,14 @@ struct fastexc_tunnel {
     apr_pool_t *origin_pool;    /* the backend request's, until released */
     fastexc_tunnel_watch_t *origin_w;  /* on the backend connection */
     fastexc_tunnel_watch_t *client_w;  /* on r->connection */
-    fastexc_ws_reader_t down;   /* backend -> client frames */
-    fastexc_ws_reader_t up;     /* client -> backend frames */
+    fastexc_tunnel_dir_t down;  /* backend -> client frames */
+    fastexc_tunnel_dir_t up;    /* client -> backend frames */
     int started;                /* the backend answered 101: tunnelling */
     int counted;                /* in the gauge of tunnels watched */
     int origin_ended;           /* the backend closed, failed or was cut */
-    int close_pending;          /* send the Close after data in flight */
+    int close_pending;          /* send the Close at the next read: the
+                                   backend's last data went on first */
+    int mid_frame;              /* as last told to the stop entry */
     int client_gone;            /* reading or writing the client failed */
     int decided;                /* the end was dealt with, once */
     int cut;                    /* a restart or stop cut the backend off */
@@ -66,13 +80,18 @@ static ap_filter_rec_t *fastexc_tunnel_client_out_handle;
 
 /* FastExcWebSocketTunnelClose: when mod_proxy_http's tunnel for a proxied
  * upgrade ends abnormally, httpd closes TCP and the client reports 1006.
- * Here the tunnel is watched from both of its connections: a filter on the
- * backend connection sees it end (EOF, error) and when tunnelling starts;
- * filters on the client connection follow the frames each way (headers
- * only, payloads passed over unread), so a Close is sent only at a frame
- * boundary, never after the backend's own Close, never after the client's
- * (a closing handshake under way ends as it will). mod_proxy_http discards
- * the tunnel's status: an end seen by neither side is its idle timeout.
+ * Here the tunnel is watched by one input filter per direction, as it
+ * reads: the backend connection's follows the frames going to the client
+ * and sees the backend end (EOF, error) and tunnelling start; the client
+ * connection's follows the client's frames. Headers only: payloads are
+ * passed over by their length, unread. ap_proxy_tunnel_run() passes each
+ * read on before it reads again, so what a read returned is what goes out
+ * next: a Close is sent only at a frame boundary, never after the
+ * backend's own Close, never after the client's (a closing handshake under
+ * way ends as it will). mod_proxy_http discards the tunnel's status: an end
+ * seen by neither side is its idle timeout, decided at the EOS that ends r
+ * by a client output filter added when the tunnel is over (none in the
+ * tunnel's way while it runs: it would be a call per write for nothing).
  *
  * The filters are added once per connection (their records come from
  * c->pool, so adding them per request would grow a keep-alive connection
@@ -116,11 +135,14 @@ static void fastexc_tunnel_end(fastexc_tunnel_t *t, int event)
         return;
     }
     t->decided = 1;
+    if (t->origin_w->fast == t) {
+        t->origin_w->fast = NULL;
+    }
     exc = fastexc_conf_tunnel_close(t->dc, event);
-    if (t->down.state == FASTEXC_WS_CLOSED) {
+    if (t->down.rd.state == FASTEXC_WS_CLOSED) {
         return;     /* the backend closed the WebSocket: a normal end */
     }
-    if (t->up.state == FASTEXC_WS_CLOSED) {
+    if (t->up.rd.state == FASTEXC_WS_CLOSED) {
         skip = "the client had sent its Close";
     }
     else if (t->client_gone || c->aborted) {
@@ -129,10 +151,10 @@ static void fastexc_tunnel_end(fastexc_tunnel_t *t, int event)
     else if (!exc) {
         skip = "no Close configured for this end";
     }
-    else if (t->down.state == FASTEXC_WS_INVALID) {
+    else if (t->down.rd.state == FASTEXC_WS_INVALID) {
         skip = "the backend's frames could not be followed";
     }
-    else if (!fastexc_ws_reader_at_boundary(&t->down)) {
+    else if (!fastexc_ws_reader_at_boundary(&t->down.rd)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, FXLOGNO(0030)
                       "WebSocket tunnel ended (%s) in the middle of a "
                       "frame: no Close can be sent", why[event]);
@@ -144,7 +166,8 @@ static void fastexc_tunnel_end(fastexc_tunnel_t *t, int event)
                       why[event], skip);
         return;
     }
-    /* through the client output filter too: it sees this Close go by */
+    /* through c's output filters: the client output filter, if added,
+     * was let go of before this and passes it */
     rv = fastexc_upgrade_write_close(c, r->pool, exc->code, exc->reason,
                                 exc->reason_len,
                                 fastexc_conf_ws_timeout(t->dc));
@@ -170,14 +193,11 @@ static int fastexc_tunnel_origin_event(fastexc_tunnel_t *t)
     return ending >= 0 ? ending : FASTEXC_TUNNEL_BACKEND;
 }
 
-/* The backend connection is released (its request pool goes first, while
- * its socket is still open): let go of it. A write to the backend that
- * failed below our filters (ap_proxy_tunnel_run() flushing) left the
- * connection aborted: the backend's end, not a timeout. */
-static apr_status_t fastexc_tunnel_release(void *data)
+/* Let go of the backend connection. A write to the backend that failed
+ * below our filters (ap_proxy_tunnel_run() flushing) left the connection
+ * aborted: the backend's end, not a timeout. */
+static void fastexc_tunnel_let_go(fastexc_tunnel_t *t)
 {
-    fastexc_tunnel_t *t = data;
-
     if (t->started && t->origin_c->aborted) {
         t->origin_ended = 1;
     }
@@ -188,7 +208,34 @@ static apr_status_t fastexc_tunnel_release(void *data)
     }
     fastexc_stop_unregister(&t->stop);
     if (t->origin_w->t == t) {
-        t->origin_w->t = NULL;
+        t->origin_w->t = t->origin_w->fast = NULL;
+    }
+}
+
+/* The tunnel is over and its end still to decide (a timeout, a client
+ * gone, ...): the client output filter sees the EOS that ends r and
+ * decides it. Added once per connection (c->pool); tunnelling left r's
+ * chains at c's (ap_proxy_tunnel_create()), so they start with it too. */
+static void fastexc_tunnel_watch_out(fastexc_tunnel_t *t)
+{
+    conn_rec *c = t->r->connection;
+
+    if (!t->client_w->out) {
+        t->client_w->out = ap_add_output_filter_handle(
+            fastexc_tunnel_client_out_handle, t->client_w, NULL, c);
+    }
+    t->r->output_filters = t->r->proto_output_filters = c->output_filters;
+}
+
+/* The backend connection is released (its request pool goes first, while
+ * its socket is still open): mod_proxy_http's tunnel returned. */
+static apr_status_t fastexc_tunnel_release(void *data)
+{
+    fastexc_tunnel_t *t = data;
+
+    fastexc_tunnel_let_go(t);
+    if (t->started && !t->decided) {
+        fastexc_tunnel_watch_out(t);
     }
     return APR_SUCCESS;
 }
@@ -202,10 +249,10 @@ static apr_status_t fastexc_tunnel_done(void *data)
 
     if (t->origin_pool) {
         apr_pool_cleanup_kill(t->origin_pool, t, fastexc_tunnel_release);
-        fastexc_tunnel_release(t);
+        fastexc_tunnel_let_go(t);
     }
     if (t->client_w->t == t) {
-        t->client_w->t = NULL;
+        t->client_w->t = t->client_w->fast = NULL;
     }
     return APR_SUCCESS;
 }
@@ -235,8 +282,8 @@ int fastexc_tunnel_create_req(request_rec *r, request_rec *pr)
     t = apr_pcalloc(r->pool, sizeof(*t));
     t->r = r;
     t->dc = dc;
-    fastexc_ws_tracker_init(&t->down);
-    fastexc_ws_tracker_init(&t->up);
+    fastexc_ws_tracker_init(&t->down.rd);
+    fastexc_ws_tracker_init(&t->up.rd);
     t->origin_c = oc;
     t->origin_pool = pr->pool;
     /* make_fake_req() gave pr the connection's filters before this hook:
@@ -252,11 +299,13 @@ int fastexc_tunnel_create_req(request_rec *r, request_rec *pr)
         pr->proto_input_filters = oc->input_filters;
     }
     t->origin_w->t = t;
+    t->origin_w->fast = NULL;
     /* the client's frames are read only once the 101 is on its way, but
      * from the first one: this filter is in place before */
     t->client_w = fastexc_tunnel_watch(r->connection,
                                        fastexc_tunnel_client_in_handle);
     t->client_w->t = t;
+    t->client_w->fast = NULL;
     apr_pool_cleanup_register(pr->pool, t, fastexc_tunnel_release,
                               apr_pool_cleanup_null);
     apr_pool_cleanup_register(r->pool, t, fastexc_tunnel_done,
@@ -269,8 +318,6 @@ int fastexc_tunnel_create_req(request_rec *r, request_rec *pr)
  * is running, and nothing but the 101 went to the client yet. */
 static void fastexc_tunnel_start(fastexc_tunnel_t *t)
 {
-    request_rec *r = t->r;
-    conn_rec *c = r->connection;
     unsigned closes;
 
     t->started = 1;
@@ -278,14 +325,6 @@ static void fastexc_tunnel_start(fastexc_tunnel_t *t)
         t->counted = 1;
         fastexc_account_tunnel_watched(1);
     }
-    if (!t->client_w->out) {
-        t->client_w->out = ap_add_output_filter_handle(
-            fastexc_tunnel_client_out_handle, t->client_w, NULL, c);
-    }
-    /* as ap_proxy_tunnel_create() left them: the connection's filters, so
-     * the EOS that ends r passes the client output filter */
-    r->output_filters = r->proto_output_filters = c->output_filters;
-    r->input_filters = r->proto_input_filters = c->input_filters;
     closes = fastexc_tunnel_closes_for(t, FASTEXC_TUNNEL_RESTART)
              << FASTEXC_TUNNEL_RESTART
              | fastexc_tunnel_closes_for(t, FASTEXC_TUNNEL_STOP)
@@ -296,14 +335,110 @@ static void fastexc_tunnel_start(fastexc_tunnel_t *t)
     }
 }
 
-/* A restart or stop is under way: forward the whole frames of what was read and
- * cut the backend off after the last of them. What is read after a cut is
- * never forwarded; a frame under way is forwarded to its end first (the
- * cut then falls in a later read). */
+/* Follow what one read returned from bucket e on, in order, until a
+ * Close or frames that can no longer be followed: a payload the tracker
+ * may pass over is never read (nor morphed), only buckets holding frame
+ * headers are, and in those, data frames' payloads are passed over to
+ * their ends and whole headers taken at once (most frames); the rest is
+ * fed. Returns 1 at an EOS. Inline in the long way's two functions. */
+static APR_INLINE __attribute__((always_inline))
+int fastexc_tunnel_follow(fastexc_ws_reader_t *rd, apr_bucket_brigade *bb,
+                          apr_bucket *e)
+{
+    const char *data;
+    apr_size_t len, off, k;
+    apr_uint64_t n;
+
+    for (; e != APR_BRIGADE_SENTINEL(bb) && rd->state == FASTEXC_WS_MORE;
+         e = APR_BUCKET_NEXT(e)) {
+        if (APR_BUCKET_IS_METADATA(e)) {
+            if (APR_BUCKET_IS_EOS(e)) {
+                return 1;
+            }
+            continue;
+        }
+        if (e->length != (apr_size_t)-1
+            && fastexc_ws_reader_skip(rd, e->length)) {
+            continue;
+        }
+        if (apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ)
+            != APR_SUCCESS) {
+            rd->state = FASTEXC_WS_INVALID;     /* can no longer follow */
+            break;
+        }
+        for (off = 0;; off += k) {
+            n = fastexc_ws_reader_skippable(rd);
+            if (n >= len - off) {
+                fastexc_ws_reader_skip(rd, len - off);
+                off = len;
+                break;
+            }
+            fastexc_ws_reader_skip(rd, n);
+            off += n;
+            k = fastexc_ws_tracker_head(rd, (const unsigned char *)data + off,
+                                        len - off);
+            if (!k) {
+                break;
+            }
+        }
+        if (off < len) {
+            fastexc_ws_reader_feed(rd, (const unsigned char *)data + off,
+                                   len - off);
+        }
+    }
+    return 0;
+}
+
+/* The short way, for most reads: all of what a read returned lies inside
+ * the current data frame's payload, short of its end, and ends with data
+ * (no EOS). Passed over by its length, never read (nor morphed): returns
+ * NULL. Else the bucket it stopped at, what came before it passed over:
+ * the rest is to be followed. Inline and small: it runs for every read a
+ * tunnel makes. */
+static APR_INLINE apr_bucket *fastexc_tunnel_pass(fastexc_tunnel_dir_t *d,
+                                                  apr_bucket_brigade *bb)
+{
+    apr_uint64_t left = d->pass;
+    apr_size_t n = 0;
+    apr_bucket *e;
+
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
+         e = APR_BUCKET_NEXT(e)) {
+        n = e->length;
+        if (n >= left) {
+            break;      /* the frame ends, or a length not known yet */
+        }
+        left -= n;
+    }
+    d->pass = left;
+    if (e != APR_BRIGADE_SENTINEL(bb)) {
+        return e;
+    }
+    /* nothing, or an EOS last (metadata has no length) */
+    return n ? NULL : APR_BRIGADE_LAST(bb);
+}
+
+/* d->rd as the reads so far left it, before the long way reads it. */
+static void fastexc_tunnel_sync(fastexc_tunnel_dir_t *d)
+{
+    d->rd.skip -= d->synced - d->pass;
+    d->synced = d->pass;
+}
+
+/* After the long way: what the short way may pass over next. */
+static void fastexc_tunnel_synced(fastexc_tunnel_dir_t *d)
+{
+    d->pass = d->synced = fastexc_ws_reader_skippable(&d->rd);
+}
+
+/* A restart or stop is under way: forward the whole frames of what was
+ * read and cut the backend off after the last of them. What is read after
+ * a cut is never forwarded; a frame under way is forwarded to its end
+ * first (the cut then falls in a later read). t->down follows what is
+ * forwarded. */
 static void fastexc_tunnel_cut(fastexc_tunnel_t *t, apr_bucket_brigade *bb)
 {
-    /* all read before went through the client output filter: t->down */
-    fastexc_ws_reader_t rd = t->down;
+    fastexc_ws_reader_t rd = t->down.rd;
     apr_bucket *e, *at = NULL;
     apr_size_t at_off = 0;
     int found = fastexc_ws_reader_at_boundary(&rd);
@@ -317,6 +452,8 @@ static void fastexc_tunnel_cut(fastexc_tunnel_t *t, apr_bucket_brigade *bb)
             continue;
         }
         if (apr_bucket_read(e, &data, &len, APR_BLOCK_READ) != APR_SUCCESS) {
+            /* forwarded as it is */
+            fastexc_tunnel_follow(&t->down.rd, bb, APR_BRIGADE_FIRST(bb));
             return;
         }
         while (off < len && rd.state == FASTEXC_WS_MORE) {
@@ -331,10 +468,12 @@ static void fastexc_tunnel_cut(fastexc_tunnel_t *t, apr_bucket_brigade *bb)
         if (rd.state != FASTEXC_WS_MORE) {
             /* the backend's own Close, or frames no longer followed:
              * forwarded as they are, the end decides */
+            t->down.rd = rd;
             return;
         }
     }
     if (!found) {
+        t->down.rd = rd;
         return;
     }
     if (at) {
@@ -351,32 +490,23 @@ static void fastexc_tunnel_cut(fastexc_tunnel_t *t, apr_bucket_brigade *bb)
         apr_bucket_delete(e);
         e = next;
     }
+    /* what is forwarded ends where a frame ends */
+    fastexc_ws_tracker_init(&t->down.rd);
     t->cut = 1;
 }
 
-static apr_status_t fastexc_tunnel_origin_in(ap_filter_t *f,
-                                             apr_bucket_brigade *bb,
-                                             ap_input_mode_t mode,
-                                             apr_read_type_e block,
-                                             apr_off_t readbytes)
+/* What a read of the backend returned (rv, bb), the long way: tunnelling
+ * starts, the frames are followed (or cut at a restart or stop), and the
+ * backend's end is seen. Out of line, as is the rest of the long way: the
+ * filters' own calls stay small. */
+static __attribute__((noinline))
+apr_status_t fastexc_tunnel_origin_read(fastexc_tunnel_t *t,
+                                        apr_bucket_brigade *bb,
+                                        ap_input_mode_t mode, apr_status_t rv,
+                                        apr_bucket *from)
 {
-    fastexc_tunnel_watch_t *w = f->ctx;
-    fastexc_tunnel_t *t = w->t;
-    apr_status_t rv;
-    int data = 0;
-
-    if (t && t->cut) {
-        /* a restart or stop cut the backend off: nothing more is read */
-        rv = APR_EOF;
-        if (t->decided) {
-            return rv;
-        }
-    }
-    else {
-        rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
-    }
     /* headers are read by lines; only the tunnel reads bytes after 101 */
-    if (!t || t->decided || mode != AP_MODE_READBYTES) {
+    if (t->decided || mode != AP_MODE_READBYTES) {
         return rv;
     }
     if (!t->started) {
@@ -385,81 +515,121 @@ static apr_status_t fastexc_tunnel_origin_in(ap_filter_t *f,
         }
         fastexc_tunnel_start(t);
     }
-    if (rv == APR_SUCCESS && fastexc_stop_ending(&t->stop) >= 0) {
-        fastexc_tunnel_cut(t, bb);
-        if (t->cut && APR_BRIGADE_EMPTY(bb)) {
-            rv = APR_EOF;
+    if (rv == APR_SUCCESS) {
+        fastexc_tunnel_sync(&t->down);
+        if (from) {
+            /* the short way passed over what came before */
+            fastexc_tunnel_follow(&t->down.rd, bb, from);
+        }
+        else if (fastexc_stop_told(&t->stop)) {
+            fastexc_tunnel_cut(t, bb);
+            if (t->cut && APR_BRIGADE_EMPTY(bb)) {
+                rv = APR_EOF;
+            }
+        }
+        else {
+            fastexc_tunnel_follow(&t->down.rd, bb, APR_BRIGADE_FIRST(bb));
+        }
+        fastexc_tunnel_synced(&t->down);
+        /* the thread that wakes a listed tunnel cuts it at once only at a
+         * frame boundary: told when that changes (never on the short way,
+         * which stays inside a frame) */
+        if (t->stop.registered) {
+            int mid = !fastexc_ws_reader_at_boundary(&t->down.rd);
+            if (mid != t->mid_frame) {
+                t->mid_frame = mid;
+                fastexc_stop_mid_frame(&t->stop, mid);
+            }
         }
     }
+    t->origin_w->fast = t->cut ? NULL : t;
     if (rv == APR_SUCCESS) {
         /* an EOS ends what a read returns (core's, mod_ssl's) */
         if (APR_BRIGADE_EMPTY(bb)
             || !APR_BUCKET_IS_EOS(APR_BRIGADE_LAST(bb))) {
             return rv;
         }
-        data = APR_BRIGADE_FIRST(bb) != APR_BRIGADE_LAST(bb);
+        if (APR_BRIGADE_FIRST(bb) != APR_BRIGADE_LAST(bb)) {
+            /* data before it: the tunnel passes it on, then reads again,
+             * and the Close follows it then */
+            t->origin_ended = 1;
+            t->close_pending = 1;
+            t->origin_w->fast = NULL;
+            return rv;
+        }
     }
     else if (APR_STATUS_IS_EAGAIN(rv)) {
         return rv;
     }
     /* EOF or an error: the backend is gone (or was cut off by a restart or
-     * a stop).
-     * Send the Close now: once this returns, the tunnel shuts the client's
-     * side down. With data still to go, after it (client output filter). */
+     * a stop). Send the Close now: once this returns, the tunnel shuts the
+     * client's side down. */
     t->origin_ended = 1;
-    if (data) {
-        t->close_pending = 1;
-    }
-    else {
-        fastexc_tunnel_end(t, fastexc_tunnel_origin_event(t));
-    }
+    fastexc_tunnel_end(t, fastexc_tunnel_origin_event(t));
     return rv;
 }
 
-/* Follow one bucket: a payload the tracker may pass over is never read
- * (nor morphed), only buckets holding frame headers are. Inline: it runs
- * for every bucket a tunnel carries. */
-static APR_INLINE void fastexc_tunnel_follow(fastexc_ws_reader_t *rd,
-                                             apr_bucket *e)
+/* A read of the backend that may not take the short way. */
+static __attribute__((noinline))
+apr_status_t fastexc_tunnel_origin_slow(ap_filter_t *f, apr_bucket_brigade *bb,
+                                        ap_input_mode_t mode,
+                                        apr_read_type_e block,
+                                        apr_off_t readbytes)
 {
-    const char *data;
-    apr_size_t len;
+    fastexc_tunnel_watch_t *w = f->ctx;
+    fastexc_tunnel_t *t = w->t;
+    apr_status_t rv;
 
-    if (APR_BUCKET_IS_METADATA(e) || rd->state != FASTEXC_WS_MORE
-        || (e->length != (apr_size_t)-1
-            && fastexc_ws_reader_skip(rd, e->length))) {
-        return;
+    if (!t) {
+        return ap_get_brigade(f->next, bb, mode, block, readbytes);
     }
-    if (apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ) != APR_SUCCESS) {
-        rd->state = FASTEXC_WS_INVALID;     /* can no longer follow */
-        return;
+    if (t->cut || t->close_pending) {
+        /* a restart or stop cut the backend off, or its last data went
+         * on before its EOF: nothing more is read */
+        rv = APR_EOF;
+        if (t->decided) {
+            return rv;
+        }
     }
-    fastexc_ws_reader_feed(rd, (const unsigned char *)data, len);
+    else {
+        rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    }
+    return fastexc_tunnel_origin_read(t, bb, mode, rv, NULL);
 }
 
-static apr_status_t fastexc_tunnel_client_in(ap_filter_t *f,
+/* The backend's bytes, read for the client: the frames going to the
+ * client are followed here, and the backend's end seen. */
+static apr_status_t fastexc_tunnel_origin_in(ap_filter_t *f,
                                              apr_bucket_brigade *bb,
                                              ap_input_mode_t mode,
                                              apr_read_type_e block,
                                              apr_off_t readbytes)
 {
-    fastexc_tunnel_watch_t *w = f->ctx;
-    fastexc_tunnel_t *t = w->t;
+    fastexc_tunnel_t *t = ((fastexc_tunnel_watch_t *)f->ctx)->fast;
+    apr_bucket *from = NULL;
     apr_status_t rv;
-    apr_bucket *e;
 
-    /* our Close went out and the client's came back (passed on: the
-     * backend gets the reply): the closing handshake is over, and so is
-     * this side. The tunnel reads again at once (until EAGAIN) and sees it
-     * end; over HTTP/2 it cannot half-close the stream and would keep it,
-     * and its worker, until the tunnel's timeout. */
-    if (t && t->handshake_done) {
-        return APR_EOF;
+    if (!t || mode != AP_MODE_READBYTES) {
+        return fastexc_tunnel_origin_slow(f, bb, mode, block, readbytes);
     }
     rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    if (rv == APR_SUCCESS && !fastexc_stop_told(&t->stop)
+        && !(from = fastexc_tunnel_pass(&t->down, bb))) {
+        return rv;
+    }
+    return fastexc_tunnel_origin_read(t, bb, mode, rv, from);
+}
+
+/* What a read of the client returned (rv, bb), the long way. */
+static __attribute__((noinline))
+apr_status_t fastexc_tunnel_client_read(fastexc_tunnel_t *t,
+                                        apr_bucket_brigade *bb,
+                                        ap_input_mode_t mode, apr_status_t rv,
+                                        apr_bucket *from)
+{
     /* before the 101 these are HTTP bytes; after, only frames */
-    if (!t || t->r->status != HTTP_SWITCHING_PROTOCOLS
-        || mode != AP_MODE_READBYTES) {
+    if (mode != AP_MODE_READBYTES
+        || t->r->status != HTTP_SWITCHING_PROTOCOLS) {
         return rv;
     }
     if (rv != APR_SUCCESS) {
@@ -468,22 +638,70 @@ static apr_status_t fastexc_tunnel_client_in(ap_filter_t *f,
         }
         return rv;
     }
-    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb)
-         && t->up.state == FASTEXC_WS_MORE; e = APR_BUCKET_NEXT(e)) {
-        if (APR_BUCKET_IS_EOS(e)) {
-            t->client_gone = 1;
-            break;
-        }
-        fastexc_tunnel_follow(&t->up, e);
+    fastexc_tunnel_sync(&t->up);
+    /* from: the short way passed over what came before */
+    if (fastexc_tunnel_follow(&t->up.rd, bb,
+                              from ? from : APR_BRIGADE_FIRST(bb))) {
+        t->client_gone = 1;
     }
-    if (t->close_sent && t->up.state == FASTEXC_WS_CLOSED) {
+    fastexc_tunnel_synced(&t->up);
+    if (t->close_sent && t->up.rd.state == FASTEXC_WS_CLOSED) {
         t->handshake_done = 1;
     }
+    t->client_w->fast = t->handshake_done ? NULL : t;
     return rv;
 }
 
-/* Follows what goes to the client after the 101; at the EOS that ends r,
- * an end neither side saw is the tunnel's timeout (or a restart or stop). */
+/* A read of the client that may not take the short way. */
+static __attribute__((noinline))
+apr_status_t fastexc_tunnel_client_slow(ap_filter_t *f, apr_bucket_brigade *bb,
+                                        ap_input_mode_t mode,
+                                        apr_read_type_e block,
+                                        apr_off_t readbytes)
+{
+    fastexc_tunnel_watch_t *w = f->ctx;
+    fastexc_tunnel_t *t = w->t;
+
+    if (!t) {
+        return ap_get_brigade(f->next, bb, mode, block, readbytes);
+    }
+    /* our Close went out and the client's came back (passed on: the
+     * backend gets the reply): the closing handshake is over, and so is
+     * this side. The tunnel reads again at once (until EAGAIN) and sees it
+     * end; over HTTP/2 it cannot half-close the stream and would keep it,
+     * and its worker, until the tunnel's timeout. */
+    if (t->handshake_done) {
+        return APR_EOF;
+    }
+    return fastexc_tunnel_client_read(
+        t, bb, mode, ap_get_brigade(f->next, bb, mode, block, readbytes),
+        NULL);
+}
+
+/* The client's bytes, read for the backend: its frames are followed. */
+static apr_status_t fastexc_tunnel_client_in(ap_filter_t *f,
+                                             apr_bucket_brigade *bb,
+                                             ap_input_mode_t mode,
+                                             apr_read_type_e block,
+                                             apr_off_t readbytes)
+{
+    fastexc_tunnel_t *t = ((fastexc_tunnel_watch_t *)f->ctx)->fast;
+    apr_bucket *from = NULL;
+    apr_status_t rv;
+
+    if (!t || mode != AP_MODE_READBYTES) {
+        return fastexc_tunnel_client_slow(f, bb, mode, block, readbytes);
+    }
+    rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
+    if (rv == APR_SUCCESS && !(from = fastexc_tunnel_pass(&t->up, bb))) {
+        return rv;
+    }
+    return fastexc_tunnel_client_read(t, bb, mode, rv, from);
+}
+
+/* Added when the tunnel is over with its end undecided: at the EOS that
+ * ends r, an end neither side saw is the tunnel's timeout (or a restart or
+ * stop). */
 static apr_status_t fastexc_tunnel_client_out(ap_filter_t *f,
                                               apr_bucket_brigade *bb)
 {
@@ -499,24 +717,26 @@ static apr_status_t fastexc_tunnel_client_out(ap_filter_t *f,
          e = APR_BUCKET_NEXT(e)) {
         if (AP_BUCKET_IS_EOR(e)) {
             /* r (and t) may be gone once this passes */
-            w->t = NULL;
+            w->t = w->fast = NULL;
             return ap_pass_brigade(f->next, bb);
         }
         if (APR_BUCKET_IS_EOS(e)) {
             eos = e;
             break;
         }
-        fastexc_tunnel_follow(&t->down, e);
     }
-    fastexc_stop_mid_frame(&t->stop,
-                           !fastexc_ws_reader_at_boundary(&t->down));
-    if (eos) {
-        /* the tunnel is over: what comes first goes first, then ours
-         * (which this filter, let go of, passes through) */
+    if (!eos) {
+        rv = ap_pass_brigade(f->next, bb);
+        t->client_gone |= rv != APR_SUCCESS;
+        return rv;
+    }
+    /* the tunnel is over: what comes first goes first, then ours (which
+     * this filter, let go of, passes through) */
+    {
         apr_bucket_brigade *rest = apr_brigade_split(bb, eos);
         rv = APR_BRIGADE_EMPTY(bb) ? APR_SUCCESS : ap_pass_brigade(f->next, bb);
         t->client_gone |= rv != APR_SUCCESS;
-        w->t = NULL;
+        w->t = w->fast = NULL;
         if (!t->decided) {
             int ending = fastexc_stop_ending(&t->stop);
             fastexc_tunnel_end(t, t->origin_ended ? FASTEXC_TUNNEL_BACKEND
@@ -525,14 +745,6 @@ static apr_status_t fastexc_tunnel_client_out(ap_filter_t *f,
         }
         return ap_pass_brigade(f->next, rest);
     }
-    rv = ap_pass_brigade(f->next, bb);
-    if (rv != APR_SUCCESS) {
-        t->client_gone = 1;
-    }
-    else if (t->close_pending && !t->decided) {
-        fastexc_tunnel_end(t, fastexc_tunnel_origin_event(t));
-    }
-    return rv;
 }
 
 /* Connection filters (AP_FTYPE_CONNECTION), so they see the frames above

@@ -70,8 +70,13 @@ void fastexc_ws_reader_init(fastexc_ws_reader_t *rd);
 void fastexc_ws_tracker_init(fastexc_ws_reader_t *rd);
 
 /** 1 if the bytes fed so far end exactly where a frame ends (and no Close
- *  went by). */
-int fastexc_ws_reader_at_boundary(const fastexc_ws_reader_t *rd);
+ *  went by). Inline: a tunnel asks after each read. */
+static APR_INLINE int
+fastexc_ws_reader_at_boundary(const fastexc_ws_reader_t *rd)
+{
+    return rd->state == FASTEXC_WS_MORE && rd->opcode < 0
+        && rd->head_len == 0;
+}
 
 /** Payload bytes that may be passed over without being read: the rest of
  *  the current data frame's payload (0 in a header or a Close). Inline:
@@ -107,6 +112,16 @@ static APR_INLINE int fastexc_ws_reader_skip(fastexc_ws_reader_t *rd,
 fastexc_ws_state_e fastexc_ws_reader_feed(fastexc_ws_reader_t *rd,
                                           const unsigned char *data,
                                           apr_size_t len);
+
+/** A tracker at a frame boundary with avail bytes at p: if they start with
+ *  the whole header of a frame other than a Close, take it as
+ *  fastexc_ws_reader_feed() would (the tracker is then in that frame's
+ *  payload, or at the next boundary if it has none; of the header, only
+ *  its first two bytes are kept) and return its size.
+ *  Else 0 and nothing changes: feed the bytes. A tunnel reads most
+ *  headers this way, at once. */
+apr_size_t fastexc_ws_tracker_head(fastexc_ws_reader_t *rd,
+                                   const unsigned char *p, apr_size_t avail);
 
 /** Feed bytes up to the end of the frame under way and no further: returns
  *  how many of the len bytes were taken. The reader is then at a boundary

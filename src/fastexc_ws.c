@@ -90,12 +90,6 @@ void fastexc_ws_tracker_init(fastexc_ws_reader_t *rd)
     rd->track = 1;
 }
 
-int fastexc_ws_reader_at_boundary(const fastexc_ws_reader_t *rd)
-{
-    return rd->state == FASTEXC_WS_MORE && rd->opcode < 0
-        && rd->head_len == 0;
-}
-
 /* Size of the frame header in head so far, once its first two bytes are
  * known: 2, + 2 or 8 for the extended length, + 4 if masked. */
 static apr_size_t fastexc_ws_head_size(const unsigned char *head)
@@ -104,6 +98,60 @@ static apr_size_t fastexc_ws_head_size(const unsigned char *head)
 
     return 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0)
         + ((head[1] & 0x80) ? 4 : 0);
+}
+
+/* The first two bytes of a header are in rd->head: whether a reader takes
+ * them. No extension was negotiated: RSV bits are errors; a client must
+ * mask; control frames are whole and short. (A tracker follows the framing
+ * only: extensions (RSV), either direction (mask bit), unknown opcodes.) */
+static int fastexc_ws_head_allowed(const fastexc_ws_reader_t *rd)
+{
+    int opcode = rd->head[0] & 0x0F;
+    int control = opcode >= 8;
+    unsigned char len7 = rd->head[1] & 0x7F;
+
+    return !((rd->head[0] & 0x70) || !(rd->head[1] & 0x80)
+             || (opcode > 2 && opcode < 8) || opcode > 10
+             || (control && (!(rd->head[0] & 0x80) || len7 > 125)));
+}
+
+/* The payload length a whole header h tells, into *plen: 0 for a length
+ * RFC 6455 forbids (the top bit set). */
+static APR_INLINE int fastexc_ws_head_len(const unsigned char *h,
+                                          apr_uint64_t *plen)
+{
+    unsigned char len7 = h[1] & 0x7F;
+
+    if (len7 == 126) {
+        *plen = ((apr_uint64_t)h[2] << 8) | h[3];
+    }
+    else if (len7 == 127) {
+        /* network order, spelled out: compilers make it one swap */
+        *plen = ((apr_uint64_t)h[2] << 56) | ((apr_uint64_t)h[3] << 48)
+            | ((apr_uint64_t)h[4] << 40) | ((apr_uint64_t)h[5] << 32)
+            | ((apr_uint64_t)h[6] << 24) | ((apr_uint64_t)h[7] << 16)
+            | ((apr_uint64_t)h[8] << 8) | h[9];
+        return !(*plen >> 63);
+    }
+    else {
+        *plen = len7;
+    }
+    return 1;
+}
+
+/* rd->head holds a whole header: its payload comes next. 0 for a length
+ * RFC 6455 forbids or a Close payload that cannot start with a code. */
+static int fastexc_ws_head_done(fastexc_ws_reader_t *rd)
+{
+    apr_uint64_t plen;
+
+    if (!fastexc_ws_head_len(rd->head, &plen)) {
+        return 0;
+    }
+    rd->skip = plen;
+    rd->opcode = rd->head[0] & 0x0F;
+    /* a close payload is empty or starts with a code */
+    return !(rd->opcode == 8 && (plen == 1 || plen > 125));
 }
 
 fastexc_ws_state_e fastexc_ws_reader_feed(fastexc_ws_reader_t *rd,
@@ -117,20 +165,20 @@ fastexc_ws_state_e fastexc_ws_reader_feed(fastexc_ws_reader_t *rd,
             /* in a frame header: its first two bytes tell its size */
             apr_size_t need, take;
             if (rd->head_len < 2) {
-                rd->head[rd->head_len++] = data[i++];
-                if (rd->head_len < 2) {
-                    continue;
+                if (rd->head_len == 0 && len - i >= 2) {
+                    /* both at hand (most headers): at once */
+                    rd->head[0] = data[i];
+                    rd->head[1] = data[i + 1];
+                    rd->head_len = 2;
+                    i += 2;
                 }
-                int opcode = rd->head[0] & 0x0F;
-                int control = opcode >= 8;
-                unsigned char len7 = rd->head[1] & 0x7F;
-                /* no extension was negotiated: RSV bits are errors; a
-                 * client must mask; control frames are whole and short.
-                 * A tracker follows the framing only: extensions (RSV),
-                 * either direction (mask bit), unknown opcodes. */
-                if (!rd->track && ((rd->head[0] & 0x70) || !(rd->head[1] & 0x80)
-                    || (opcode > 2 && opcode < 8) || opcode > 10
-                    || (control && (!(rd->head[0] & 0x80) || len7 > 125)))) {
+                else {
+                    rd->head[rd->head_len++] = data[i++];
+                    if (rd->head_len < 2) {
+                        continue;
+                    }
+                }
+                if (!rd->track && !fastexc_ws_head_allowed(rd)) {
                     rd->state = FASTEXC_WS_INVALID;
                     break;
                 }
@@ -146,30 +194,9 @@ fastexc_ws_state_e fastexc_ws_reader_feed(fastexc_ws_reader_t *rd,
             if (rd->head_len < need) {
                 continue;
             }
-            {
-                unsigned char len7 = rd->head[1] & 0x7F;
-                apr_uint64_t plen = len7;
-                int k;
-                if (len7 == 126) {
-                    plen = ((apr_uint64_t)rd->head[2] << 8) | rd->head[3];
-                }
-                else if (len7 == 127) {
-                    plen = 0;
-                    for (k = 0; k < 8; k++) {
-                        plen = (plen << 8) | rd->head[2 + k];
-                    }
-                    if (plen >> 63) {
-                        rd->state = FASTEXC_WS_INVALID;
-                        break;
-                    }
-                }
-                rd->skip = plen;
-                rd->opcode = rd->head[0] & 0x0F;
-                if (rd->opcode == 8 && (plen == 1 || plen > 125)) {
-                    /* a close payload is empty or starts with a code */
-                    rd->state = FASTEXC_WS_INVALID;
-                    break;
-                }
+            if (!fastexc_ws_head_done(rd)) {
+                rd->state = FASTEXC_WS_INVALID;
+                break;
             }
         }
         else {
@@ -208,6 +235,33 @@ fastexc_ws_state_e fastexc_ws_reader_feed(fastexc_ws_reader_t *rd,
         }
     }
     return rd->state;
+}
+
+apr_size_t fastexc_ws_tracker_head(fastexc_ws_reader_t *rd,
+                                   const unsigned char *p, apr_size_t avail)
+{
+    apr_size_t need;
+    apr_uint64_t plen;
+
+    if (avail < 2 || (p[0] & 0x0F) == 8 || !rd->track
+        || !fastexc_ws_reader_at_boundary(rd)) {
+        return 0;
+    }
+    need = fastexc_ws_head_size(p);
+    if (avail < need || !fastexc_ws_head_len(p, &plen)) {
+        return 0;   /* fed, a forbidden length is found invalid */
+    }
+    if (plen == 0) {
+        return need;    /* no payload: the frame is complete */
+    }
+    /* only a Close's header is read again (its mask): the first two
+     * bytes tell the rest's size */
+    rd->head[0] = p[0];
+    rd->head[1] = p[1];
+    rd->head_len = need;
+    rd->skip = plen;
+    rd->opcode = p[0] & 0x0F;
+    return need;
 }
 
 apr_size_t fastexc_ws_reader_feed_frame(fastexc_ws_reader_t *rd,

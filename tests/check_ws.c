@@ -470,6 +470,58 @@ START_TEST(test_ws_feed_frame)
 }
 END_TEST
 
+/* fastexc_ws_tracker_head() takes a whole header at once exactly as
+ * fastexc_ws_reader_feed() a byte at a time would, or takes nothing. */
+static const struct {
+    const char *label;
+    const char *bytes;
+    apr_size_t len;
+    apr_size_t took;            /* 0: left to be fed */
+} head_cases[] = {
+    { "7-bit length", "\x81\x02hi", 4, 2 },
+    { "16-bit length, masked", "\x82\xfe\x01\x00mask", 8, 8 },
+    { "64-bit length, masked",
+      "\x82\xff\x00\x00\x00\x00\x00\x01\x00\x00mask", 14, 14 },
+    { "64-bit length, unmasked", "\x02\x7f\x00\x00\x00\x00\x00\x00\x00\x05"
+      "abcde", 15, 10 },
+    { "no payload", "\x89\x00\x81\x01x", 5, 2 },
+    { "a Close is fed", "\x88\x02\x03\xe8", 4, 0 },
+    { "a header in part", "\x82\xff\x00\x00", 4, 0 },
+    { "a forbidden length", "\x82\x7f\x80\x00\x00\x00\x00\x00\x00\x00", 10,
+      0 },
+};
+
+START_TEST(test_ws_tracker_head)
+{
+    fastexc_ws_reader_t a, b;
+    const unsigned char *p = (const unsigned char *)head_cases[_i].bytes;
+    apr_size_t len = head_cases[_i].len, k, i;
+
+    fastexc_ws_tracker_init(&a);
+    fastexc_ws_tracker_init(&b);
+    k = fastexc_ws_tracker_head(&a, p, len);
+    ck_assert_msg(k == head_cases[_i].took, "%s: took %lu",
+                  head_cases[_i].label, (unsigned long)k);
+    fastexc_ws_reader_feed(&a, p + k, len - k);
+    for (i = 0; i < len; i++) {
+        fastexc_ws_reader_feed(&b, p + i, 1);
+    }
+    ck_assert_msg(a.state == b.state && a.opcode == b.opcode
+                  && a.skip == b.skip && a.close_code == b.close_code
+                  && fastexc_ws_reader_at_boundary(&a)
+                     == fastexc_ws_reader_at_boundary(&b)
+                  && fastexc_ws_reader_skippable(&a)
+                     == fastexc_ws_reader_skippable(&b),
+                  "%s: not as fed", head_cases[_i].label);
+    /* a reader (not a tracker), or a tracker inside a frame: nothing */
+    fastexc_ws_reader_init(&a);
+    ck_assert_int_eq(fastexc_ws_tracker_head(&a, p, len), 0);
+    fastexc_ws_tracker_init(&a);
+    fastexc_ws_reader_feed(&a, p, 1);
+    ck_assert_int_eq(fastexc_ws_tracker_head(&a, p, len), 0);
+}
+END_TEST
+
 TCase *check_ws_tcase(void)
 {
     TCase *tc = tcase_create("websocket");
@@ -485,5 +537,6 @@ TCase *check_ws_tcase(void)
     tcase_add_test(tc, test_ws_tracker_skip);
     tcase_add_test(tc, test_ws_tracker_skip_zero);
     tcase_add_loop_test(tc, test_ws_feed_frame, 0, N(frame_end_cases));
+    tcase_add_loop_test(tc, test_ws_tracker_head, 0, N(head_cases));
     return tc;
 }
