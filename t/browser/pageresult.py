@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import socket
+import signal
 import subprocess
 import sys
 import tempfile
@@ -90,12 +91,35 @@ async def result_of(ws_url, limit):
         return text
 
 
+def stop(proc):
+    """Ends chromium's whole process group (its helpers still write to the
+    profile after its first process is gone): TERM, then KILL, 5 s each."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            proc.poll()     # reap the leader, or the group lives on
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.1)
+
+
 def main():
     chromium, url = sys.argv[1], sys.argv[2]
     limit = float(sys.argv[3]) if len(sys.argv) > 3 else 10
     expression = sys.argv[4] if len(sys.argv) > 4 else None
     port = free_port()
-    with tempfile.TemporaryDirectory() as profile:
+    # chromium's profile and its own temporary files (its singleton
+    # socket's directory) in one directory, removed whole at the end
+    with tempfile.TemporaryDirectory() as top:
+        profile = os.path.join(top, "profile")
+        tmp = os.path.join(top, "tmp")
+        os.mkdir(tmp)
         proc = subprocess.Popen(
             [chromium, "--headless", "--no-sandbox", "--disable-gpu",
              "--disable-quic", "--no-first-run",
@@ -104,7 +128,8 @@ def main():
              "--user-data-dir=" + profile,
              "--remote-debugging-address=127.0.0.1",
              "--remote-debugging-port=%d" % port, url],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=dict(os.environ, TMPDIR=tmp), start_new_session=True)
         try:
             pages = []
             deadline = time.time() + 15
@@ -126,11 +151,7 @@ def main():
             print(text if text else "nothing after %gs on %s" % (
                 limit, pages[0].get("url")))
         finally:
-            proc.terminate()
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
 
 
 if __name__ == "__main__":
