@@ -157,6 +157,7 @@ static apr_status_t fastexc_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     fastexc_error_ctx *ctx = f->ctx;
     apr_bucket *e;
+    apr_status_t rv;
 
     if (!ctx->started && ctx->resp) {
         fastexc_render_start(f->r, ctx->resp);
@@ -172,7 +173,9 @@ static apr_status_t fastexc_error_filter(ap_filter_t *f, apr_bucket_brigade *bb)
                 APR_BUCKET_INSERT_BEFORE(e, b);
             }
             ap_remove_output_filter(f);
-            return ap_pass_brigade(f->next, bb);
+            rv = ap_pass_brigade(f->next, bb);
+            fastexc_render_flush(f->c, bb);
+            return rv;
         }
         apr_bucket_delete(e);
     }

@@ -298,6 +298,7 @@ static int fastexc_raise_send(request_rec *r, const fastexc_response_t *resp)
                                                             ba));
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(ba));
     ap_pass_brigade(r->output_filters, bb);
+    fastexc_render_flush(r->connection, bb);
     return DONE;
 }
 

@@ -439,6 +439,18 @@ void fastexc_render_start(request_rec *r, const fastexc_response_t *resp)
     }
 }
 
+/* On the wire now, not when the request ends: the client has it while
+ * httpd logs and frees the request, and its next request on a keep-alive
+ * connection is then often there to be read at once, without a return to
+ * the MPM's listener (a static file's way: the core writes a file as it
+ * comes). */
+void fastexc_render_flush(conn_rec *c, apr_bucket_brigade *bb)
+{
+    apr_brigade_cleanup(bb);
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(c->bucket_alloc));
+    ap_pass_brigade(c->output_filters, bb);
+}
+
 /* Default bodies for every status with a phrase, once per configuration. */
 void fastexc_render_init(apr_pool_t *pconf)
 {

@@ -48,4 +48,9 @@ const fastexc_response_t *fastexc_render_format(request_rec *r,
  * added, and only err_headers_out survive it). */
 void fastexc_render_start(request_rec *r, const fastexc_response_t *resp);
 
+/* After an exception's EOS went by: what c's core keeps of it (a small
+ * response waits for the end of its request) written now, through bb
+ * (emptied). */
+void fastexc_render_flush(conn_rec *c, apr_bucket_brigade *bb);
+
 #endif /* MOD_FASTEXC_RENDER_H */

@@ -16,10 +16,10 @@
 #                    trace-id (a string escaped per request)
 #   errordocument    httpd's own ErrorDocument 404 '...' literal
 #   module-floor     the same bytes from a helper module without mod_fastexc
-#                    (no rule, no JSON made, no note), sent from fixups as
-#                    a configured raise is: the least any module's answer
-#                    costs once httpd has mapped the URL, so the bound for
-#                    a raise after the mapping
+#                    (no rule, no JSON made, no note), sent from fixups and
+#                    flushed as a configured raise is: the least any
+#                    module's answer costs once httpd has mapped the URL,
+#                    so the bound for a raise after the mapping
 #   static-floor     a 22-byte static file (200): httpd's cheapest response
 #   nginx            nginx `return 404 '...'`
 #   fastapi          FastAPI/uvicorn raising HTTPException(404)

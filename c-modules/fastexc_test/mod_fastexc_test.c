@@ -445,7 +445,8 @@ static void test_retrieve(void)
 }
 
 /* SetHandler fastexc-test-floor: no rule, no JSON made, no note, no
- * count; the bytes, in the phase a configured raise sends its own. */
+ * count; the bytes, in the phase a configured raise sends its own, and on
+ * the wire at once as a raise's are. */
 static int test_floor_fixups(request_rec *r)
 {
     static const char body[] = "{\"detail\":\"Not Found\"}";
@@ -463,6 +464,11 @@ static int test_floor_fixups(request_rec *r)
     APR_BRIGADE_INSERT_TAIL(bb,
         apr_bucket_eos_create(r->connection->bucket_alloc));
     ap_pass_brigade(r->output_filters, bb);
+    /* on the wire before r ends, as a raise is sent */
+    apr_brigade_cleanup(bb);
+    APR_BRIGADE_INSERT_TAIL(bb,
+        apr_bucket_flush_create(r->connection->bucket_alloc));
+    ap_pass_brigade(r->connection->output_filters, bb);
     return DONE;
 }
 
