@@ -293,6 +293,7 @@ static apr_status_t fastexc_backend_replace(ap_filter_t *f,
 {
     fastexc_backend_ctx *ctx = f->ctx;
     apr_bucket *e, *next;
+    apr_status_t rv;
 
     if (ctx->held) {
         apr_brigade_cleanup(ctx->held);
@@ -308,7 +309,9 @@ static apr_status_t fastexc_backend_replace(ap_filter_t *f,
             }
             /* what follows an EOS is not this response's */
             ap_remove_output_filter(f);
-            return ap_pass_brigade(f->next, bb);
+            rv = ap_pass_brigade(f->next, bb);
+            fastexc_render_flush(f->c, bb);
+            return rv;
         }
         if (!APR_BUCKET_IS_METADATA(e) || APR_BUCKET_IS_FLUSH(e)
             || AP_BUCKET_IS_ERROR(e)) {
