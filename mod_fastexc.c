@@ -14,6 +14,7 @@
  *   mod_fastexc_config      per-directory config, merge, defaults
  *   mod_fastexc_directives  directive handlers, the command table
  *   mod_fastexc_directives_render  the rendering directives' handlers
+ *   mod_fastexc_directives_warn    warnings found while they are read
  *   mod_fastexc_render      an exception rendered for one request
  *   mod_fastexc_raise       the C API and configured raises (fixups)
  *   mod_fastexc_error       httpd's error path and its body filter

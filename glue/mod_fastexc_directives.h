@@ -14,6 +14,11 @@ extern const command_rec fastexc_cmds[];
 const char *fastexc_cmd_template(cmd_parms *cmd, const char *text,
                                  apr_array_header_t **parts);
 
+/* A warning about the directive being read: logged at once by
+ * `apachectl -t`, else kept for fastexc_cmd_log_warnings() (the error log
+ * is not open yet). */
+void fastexc_cmd_warn(cmd_parms *cmd, const char *text);
+
 /* Log the warnings found while the directives were read (post_config). */
 void fastexc_cmd_log_warnings(server_rec *s);
 
