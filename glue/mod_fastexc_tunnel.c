@@ -365,6 +365,24 @@ static APR_INLINE apr_bucket *fastexc_tunnel_pass(fastexc_tunnel_dir_t *d,
     return n ? NULL : APR_BRIGADE_LAST(bb);
 }
 
+/* What data bucket e holds, read without blocking (NULL: it cannot be). */
+typedef struct {
+    const char *data;
+    apr_size_t len;
+} fastexc_tunnel_bytes_t;
+
+static __attribute__((noinline))
+fastexc_tunnel_bytes_t fastexc_tunnel_read(apr_bucket *e)
+{
+    fastexc_tunnel_bytes_t b;
+
+    if (apr_bucket_read(e, &b.data, &b.len, APR_NONBLOCK_READ)
+        != APR_SUCCESS) {
+        b.data = NULL;
+    }
+    return b;
+}
+
 /* The short way stopped at e: where the frame under way ends in it, the
  * frames that follow in e (whole headers of frames other than a Close, a
  * last payload going on past e) are passed over and the short way goes on
@@ -375,32 +393,39 @@ apr_bucket *fastexc_tunnel_ends(fastexc_tunnel_dir_t *d,
                                 apr_bucket_brigade *bb, apr_bucket *e)
 {
     apr_uint64_t left = d->pass;
-    apr_size_t n, len;
-    const char *data;
+    fastexc_tunnel_bytes_t b;
 
     while (e != APR_BRIGADE_SENTINEL(bb)) {
         /* left: 0 where no data frame is under way */
-        n = e->length;
-        if (!left || n == (apr_size_t)-1 || left >= n
-            || apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ)
-               != APR_SUCCESS || len <= left
-            || !(n = fastexc_ws_tracker_hop(
-                     &d->rd, (const unsigned char *)data + left,
-                     len - left))) {
-            d->pass = left;
-            return e;
+        b.len = e->length;
+        if (!left || b.len == (apr_size_t)-1 || left >= b.len) {
+            break;
         }
-        left = d->synced = n;   /* rd.skip, as of the end of e */
+        if (e->type == &apr_bucket_type_heap) {
+            /* core's: read as heap_bucket_read() does, without a call */
+            b.data = ((apr_bucket_heap *)e->data)->base + e->start;
+        }
+        else if (!(b = fastexc_tunnel_read(e)).data || b.len <= left) {
+            break;
+        }
+        b.len = fastexc_ws_tracker_hop(&d->rd, (const unsigned char *)b.data
+                                       + left, b.len - left);
+        if (!b.len) {
+            break;
+        }
+        left = d->synced = b.len;   /* rd.skip, as of the end of e */
         for (e = APR_BUCKET_NEXT(e); e != APR_BRIGADE_SENTINEL(bb);
              e = APR_BUCKET_NEXT(e)) {
-            n = e->length;
-            if (n >= left) {
+            if (e->length >= left) {
                 break;
             }
-            left -= n;
+            left -= e->length;
         }
     }
     d->pass = left;
+    if (e != APR_BRIGADE_SENTINEL(bb)) {
+        return e;
+    }
     /* an EOS last (metadata has no length) is for the long way */
     return APR_BUCKET_IS_METADATA(APR_BRIGADE_LAST(bb))
            ? APR_BRIGADE_LAST(bb) : NULL;
@@ -601,19 +626,22 @@ static apr_status_t fastexc_tunnel_origin_in(ap_filter_t *f,
                                              apr_off_t readbytes)
 {
     fastexc_tunnel_t *t = ((fastexc_tunnel_watch_t *)f->ctx)->fast;
-    apr_bucket *from = NULL;
+    apr_bucket *from;
     apr_status_t rv;
 
     if (!t || mode != AP_MODE_READBYTES) {
         return fastexc_tunnel_origin_slow(f, bb, mode, block, readbytes);
     }
     rv = fastexc_tunnel_next(f, bb, mode, block, readbytes);
-    if (rv == APR_SUCCESS && !fastexc_stop_told(&t->stop)
-        && (!(from = fastexc_tunnel_pass(&t->down, bb))
-            || !(from = fastexc_tunnel_ends(&t->down, bb, from)))) {
-        return rv;
+    if (rv != APR_SUCCESS || fastexc_stop_told(&t->stop)) {
+        return fastexc_tunnel_origin_read(t, bb, mode, rv, NULL);
     }
-    return fastexc_tunnel_origin_read(t, bb, mode, rv, from);
+    /* rv is APR_SUCCESS: not kept across the calls below */
+    if (!(from = fastexc_tunnel_pass(&t->down, bb))
+        || !(from = fastexc_tunnel_ends(&t->down, bb, from))) {
+        return APR_SUCCESS;
+    }
+    return fastexc_tunnel_origin_read(t, bb, mode, APR_SUCCESS, from);
 }
 
 /* What a read of the client returned (rv, bb), the long way. */
@@ -682,19 +710,22 @@ static apr_status_t fastexc_tunnel_client_in(ap_filter_t *f,
                                              apr_off_t readbytes)
 {
     fastexc_tunnel_t *t = ((fastexc_tunnel_watch_t *)f->ctx)->fast;
-    apr_bucket *from = NULL;
+    apr_bucket *from;
     apr_status_t rv;
 
     if (!t || mode != AP_MODE_READBYTES) {
         return fastexc_tunnel_client_slow(f, bb, mode, block, readbytes);
     }
     rv = fastexc_tunnel_next(f, bb, mode, block, readbytes);
-    if (rv == APR_SUCCESS && (!(from = fastexc_tunnel_pass(&t->up, bb))
-                              || !(from = fastexc_tunnel_ends(&t->up, bb,
-                                                              from)))) {
-        return rv;
+    if (rv != APR_SUCCESS) {
+        return fastexc_tunnel_client_read(t, bb, mode, rv, NULL);
     }
-    return fastexc_tunnel_client_read(t, bb, mode, rv, from);
+    /* rv is APR_SUCCESS: not kept across the calls below */
+    if (!(from = fastexc_tunnel_pass(&t->up, bb))
+        || !(from = fastexc_tunnel_ends(&t->up, bb, from))) {
+        return APR_SUCCESS;
+    }
+    return fastexc_tunnel_client_read(t, bb, mode, APR_SUCCESS, from);
 }
 
 /* Added when the tunnel is over with its end undecided: at the EOS that
