@@ -39,7 +39,8 @@ typedef struct fastexc_tunnel_watch {
 /* One direction of a tunnel's frames. Of the current data frame's
  * payload, reads may pass over pass bytes by their length alone
  * (fastexc_tunnel_pass); rd.skip is updated from it only when rd is
- * needed (fastexc_tunnel_sync), as it was synced bytes ago. */
+ * needed (fastexc_tunnel_sync), as it was synced bytes ago (where
+ * fastexc_tunnel_ends moved rd on to a later frame, as of that). */
 typedef struct {
     fastexc_ws_reader_t rd;
     apr_uint64_t pass, synced;
@@ -335,65 +336,11 @@ static void fastexc_tunnel_start(fastexc_tunnel_t *t)
     }
 }
 
-/* Follow what one read returned from bucket e on, in order, until a
- * Close or frames that can no longer be followed: a payload the tracker
- * may pass over is never read (nor morphed), only buckets holding frame
- * headers are, and in those, data frames' payloads are passed over to
- * their ends and whole headers taken at once (most frames); the rest is
- * fed. Returns 1 at an EOS. Inline in the long way's two functions. */
-static APR_INLINE __attribute__((always_inline))
-int fastexc_tunnel_follow(fastexc_ws_reader_t *rd, apr_bucket_brigade *bb,
-                          apr_bucket *e)
-{
-    const char *data;
-    apr_size_t len, off, k;
-    apr_uint64_t n;
-
-    for (; e != APR_BRIGADE_SENTINEL(bb) && rd->state == FASTEXC_WS_MORE;
-         e = APR_BUCKET_NEXT(e)) {
-        if (APR_BUCKET_IS_METADATA(e)) {
-            if (APR_BUCKET_IS_EOS(e)) {
-                return 1;
-            }
-            continue;
-        }
-        if (e->length != (apr_size_t)-1
-            && fastexc_ws_reader_skip(rd, e->length)) {
-            continue;
-        }
-        if (apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ)
-            != APR_SUCCESS) {
-            rd->state = FASTEXC_WS_INVALID;     /* can no longer follow */
-            break;
-        }
-        for (off = 0;; off += k) {
-            n = fastexc_ws_reader_skippable(rd);
-            if (n >= len - off) {
-                fastexc_ws_reader_skip(rd, len - off);
-                off = len;
-                break;
-            }
-            fastexc_ws_reader_skip(rd, n);
-            off += n;
-            k = fastexc_ws_tracker_head(rd, (const unsigned char *)data + off,
-                                        len - off);
-            if (!k) {
-                break;
-            }
-        }
-        if (off < len) {
-            fastexc_ws_reader_feed(rd, (const unsigned char *)data + off,
-                                   len - off);
-        }
-    }
-    return 0;
-}
-
 /* The short way, for most reads: all of what a read returned lies inside
  * the current data frame's payload, short of its end, and ends with data
  * (no EOS). Passed over by its length, never read (nor morphed): returns
  * NULL. Else the bucket it stopped at, what came before it passed over:
- * the rest is to be followed. Inline and small: it runs for every read a
+ * for fastexc_tunnel_ends. Inline and small: it runs for every read a
  * tunnel makes. */
 static APR_INLINE apr_bucket *fastexc_tunnel_pass(fastexc_tunnel_dir_t *d,
                                                   apr_bucket_brigade *bb)
@@ -416,6 +363,72 @@ static APR_INLINE apr_bucket *fastexc_tunnel_pass(fastexc_tunnel_dir_t *d,
     }
     /* nothing, or an EOS last (metadata has no length) */
     return n ? NULL : APR_BRIGADE_LAST(bb);
+}
+
+/* What data bucket e holds, read without blocking (NULL: it cannot be). */
+typedef struct {
+    const char *data;
+    apr_size_t len;
+} fastexc_tunnel_bytes_t;
+
+static __attribute__((noinline))
+fastexc_tunnel_bytes_t fastexc_tunnel_read(apr_bucket *e)
+{
+    fastexc_tunnel_bytes_t b;
+
+    if (apr_bucket_read(e, &b.data, &b.len, APR_NONBLOCK_READ)
+        != APR_SUCCESS) {
+        b.data = NULL;
+    }
+    return b;
+}
+
+/* The short way stopped at e: where the frame under way ends in it, the
+ * frames that follow in e (whole headers of frames other than a Close, a
+ * last payload going on past e) are passed over and the short way goes on
+ * (most frame ends): NULL. Else the bucket to follow from, the long way.
+ * Out of line: a few times per MiB. */
+static __attribute__((noinline))
+apr_bucket *fastexc_tunnel_ends(fastexc_tunnel_dir_t *d,
+                                apr_bucket_brigade *bb, apr_bucket *e)
+{
+    apr_uint64_t left = d->pass;
+    fastexc_tunnel_bytes_t b;
+
+    while (e != APR_BRIGADE_SENTINEL(bb)) {
+        /* left: 0 where no data frame is under way */
+        b.len = e->length;
+        if (!left || b.len == (apr_size_t)-1 || left >= b.len) {
+            break;
+        }
+        if (e->type == &apr_bucket_type_heap) {
+            /* core's: read as heap_bucket_read() does, without a call */
+            b.data = ((apr_bucket_heap *)e->data)->base + e->start;
+        }
+        else if (!(b = fastexc_tunnel_read(e)).data || b.len <= left) {
+            break;
+        }
+        b.len = fastexc_ws_tracker_hop(&d->rd, (const unsigned char *)b.data
+                                       + left, b.len - left);
+        if (!b.len) {
+            break;
+        }
+        left = d->synced = b.len;   /* rd.skip, as of the end of e */
+        for (e = APR_BUCKET_NEXT(e); e != APR_BRIGADE_SENTINEL(bb);
+             e = APR_BUCKET_NEXT(e)) {
+            if (e->length >= left) {
+                break;
+            }
+            left -= e->length;
+        }
+    }
+    d->pass = left;
+    if (e != APR_BRIGADE_SENTINEL(bb)) {
+        return e;
+    }
+    /* an EOS last (metadata has no length) is for the long way */
+    return APR_BUCKET_IS_METADATA(APR_BRIGADE_LAST(bb))
+           ? APR_BRIGADE_LAST(bb) : NULL;
 }
 
 /* d->rd as the reads so far left it, before the long way reads it. */
@@ -453,7 +466,7 @@ static void fastexc_tunnel_cut(fastexc_tunnel_t *t, apr_bucket_brigade *bb)
         }
         if (apr_bucket_read(e, &data, &len, APR_BLOCK_READ) != APR_SUCCESS) {
             /* forwarded as it is */
-            fastexc_tunnel_follow(&t->down.rd, bb, APR_BRIGADE_FIRST(bb));
+            fastexc_ws_tracker_follow(&t->down.rd, bb, APR_BRIGADE_FIRST(bb));
             return;
         }
         while (off < len && rd.state == FASTEXC_WS_MORE) {
@@ -519,7 +532,7 @@ apr_status_t fastexc_tunnel_origin_read(fastexc_tunnel_t *t,
         fastexc_tunnel_sync(&t->down);
         if (from) {
             /* the short way passed over what came before */
-            fastexc_tunnel_follow(&t->down.rd, bb, from);
+            fastexc_ws_tracker_follow(&t->down.rd, bb, from);
         }
         else if (fastexc_stop_told(&t->stop)) {
             fastexc_tunnel_cut(t, bb);
@@ -528,7 +541,7 @@ apr_status_t fastexc_tunnel_origin_read(fastexc_tunnel_t *t,
             }
         }
         else {
-            fastexc_tunnel_follow(&t->down.rd, bb, APR_BRIGADE_FIRST(bb));
+            fastexc_ws_tracker_follow(&t->down.rd, bb, APR_BRIGADE_FIRST(bb));
         }
         fastexc_tunnel_synced(&t->down);
         /* the thread that wakes a listed tunnel cuts it at once only at a
@@ -597,6 +610,13 @@ apr_status_t fastexc_tunnel_origin_slow(ap_filter_t *f, apr_bucket_brigade *bb,
     return fastexc_tunnel_origin_read(t, bb, mode, rv, NULL);
 }
 
+/* ap_get_brigade(f->next, ...) on the short way: in 2.4 it is only this
+ * call behind a NULL test, and below a connection filter there is always
+ * core's: a hop less per read. */
+#define fastexc_tunnel_next(f, bb, mode, block, readbytes) \
+    ((f)->next->frec->filter_func.in_func((f)->next, bb, mode, block, \
+                                          readbytes))
+
 /* The backend's bytes, read for the client: the frames going to the
  * client are followed here, and the backend's end seen. */
 static apr_status_t fastexc_tunnel_origin_in(ap_filter_t *f,
@@ -606,18 +626,22 @@ static apr_status_t fastexc_tunnel_origin_in(ap_filter_t *f,
                                              apr_off_t readbytes)
 {
     fastexc_tunnel_t *t = ((fastexc_tunnel_watch_t *)f->ctx)->fast;
-    apr_bucket *from = NULL;
+    apr_bucket *from;
     apr_status_t rv;
 
     if (!t || mode != AP_MODE_READBYTES) {
         return fastexc_tunnel_origin_slow(f, bb, mode, block, readbytes);
     }
-    rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
-    if (rv == APR_SUCCESS && !fastexc_stop_told(&t->stop)
-        && !(from = fastexc_tunnel_pass(&t->down, bb))) {
-        return rv;
+    rv = fastexc_tunnel_next(f, bb, mode, block, readbytes);
+    if (rv != APR_SUCCESS || fastexc_stop_told(&t->stop)) {
+        return fastexc_tunnel_origin_read(t, bb, mode, rv, NULL);
     }
-    return fastexc_tunnel_origin_read(t, bb, mode, rv, from);
+    /* rv is APR_SUCCESS: not kept across the calls below */
+    if (!(from = fastexc_tunnel_pass(&t->down, bb))
+        || !(from = fastexc_tunnel_ends(&t->down, bb, from))) {
+        return APR_SUCCESS;
+    }
+    return fastexc_tunnel_origin_read(t, bb, mode, APR_SUCCESS, from);
 }
 
 /* What a read of the client returned (rv, bb), the long way. */
@@ -640,8 +664,8 @@ apr_status_t fastexc_tunnel_client_read(fastexc_tunnel_t *t,
     }
     fastexc_tunnel_sync(&t->up);
     /* from: the short way passed over what came before */
-    if (fastexc_tunnel_follow(&t->up.rd, bb,
-                              from ? from : APR_BRIGADE_FIRST(bb))) {
+    if (fastexc_ws_tracker_follow(&t->up.rd, bb,
+                                  from ? from : APR_BRIGADE_FIRST(bb))) {
         t->client_gone = 1;
     }
     fastexc_tunnel_synced(&t->up);
@@ -686,17 +710,22 @@ static apr_status_t fastexc_tunnel_client_in(ap_filter_t *f,
                                              apr_off_t readbytes)
 {
     fastexc_tunnel_t *t = ((fastexc_tunnel_watch_t *)f->ctx)->fast;
-    apr_bucket *from = NULL;
+    apr_bucket *from;
     apr_status_t rv;
 
     if (!t || mode != AP_MODE_READBYTES) {
         return fastexc_tunnel_client_slow(f, bb, mode, block, readbytes);
     }
-    rv = ap_get_brigade(f->next, bb, mode, block, readbytes);
-    if (rv == APR_SUCCESS && !(from = fastexc_tunnel_pass(&t->up, bb))) {
-        return rv;
+    rv = fastexc_tunnel_next(f, bb, mode, block, readbytes);
+    if (rv != APR_SUCCESS) {
+        return fastexc_tunnel_client_read(t, bb, mode, rv, NULL);
     }
-    return fastexc_tunnel_client_read(t, bb, mode, rv, from);
+    /* rv is APR_SUCCESS: not kept across the calls below */
+    if (!(from = fastexc_tunnel_pass(&t->up, bb))
+        || !(from = fastexc_tunnel_ends(&t->up, bb, from))) {
+        return APR_SUCCESS;
+    }
+    return fastexc_tunnel_client_read(t, bb, mode, APR_SUCCESS, from);
 }
 
 /* Added when the tunnel is over with its end undecided: at the EOS that

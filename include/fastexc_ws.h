@@ -11,6 +11,7 @@
 
 #include "apr.h"
 #include "apr_pools.h"
+#include "apr_buckets.h"
 
 /** Longest close reason: a control frame's payload is at most 125 bytes,
  *  two of which are the code. */
@@ -118,10 +119,32 @@ fastexc_ws_state_e fastexc_ws_reader_feed(fastexc_ws_reader_t *rd,
  *  fastexc_ws_reader_feed() would (the tracker is then in that frame's
  *  payload, or at the next boundary if it has none; of the header, only
  *  its first two bytes are kept) and return its size.
- *  Else 0 and nothing changes: feed the bytes. A tunnel reads most
+ *  Else 0 and nothing changes: feed the bytes. A tunnel's long way reads
  *  headers this way, at once. */
 apr_size_t fastexc_ws_tracker_head(fastexc_ws_reader_t *rd,
                                    const unsigned char *p, apr_size_t avail);
+
+/** A tracker in the payload of a frame other than a Close, which ends
+ *  where the avail bytes at p start (rd->skip may count more: the caller
+ *  keeps the count): if they hold the whole headers of frames other than
+ *  a Close, and the last frame's payload goes on past them, take them as
+ *  fastexc_ws_reader_feed() would (payloads within them passed over) and
+ *  return how much of that payload is still to come, also put in
+ *  rd->skip. Else 0 and nothing changes (the bytes are to be followed the
+ *  long way). At most avail bytes are looked at. A tunnel passes over most
+ *  frame ends this way. */
+apr_uint64_t fastexc_ws_tracker_hop(fastexc_ws_reader_t *rd,
+                                    const unsigned char *p, apr_size_t avail);
+
+/** Follow a tracker through bb from bucket e on, in order, until a Close
+ *  or frames that can no longer be followed: a payload the tracker may
+ *  pass over is never read (nor morphed), only buckets holding frame
+ *  headers are, and in those, payloads are passed over to their ends and
+ *  whole headers taken at once; the rest is fed. A bucket that cannot be
+ *  read makes it INVALID. Returns 1 at an EOS (what follows is not
+ *  looked at), else 0. A tunnel's long way. */
+int fastexc_ws_tracker_follow(fastexc_ws_reader_t *rd,
+                              apr_bucket_brigade *bb, apr_bucket *e);
 
 /** Feed bytes up to the end of the frame under way and no further: returns
  *  how many of the len bytes were taken. The reader is then at a boundary

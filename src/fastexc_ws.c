@@ -1,7 +1,8 @@
 /*
  * fastexc_ws.c - RFC 6455 pieces for closing a WebSocket with a code and a
- * reason: close codes, UTF-8 cutting, the accept key, Close frames, and a
- * reader for the client's frames after our Close.
+ * reason: close codes, UTF-8 cutting, the accept key, Close frames, a
+ * reader for the client's frames after our Close, and the tracker that
+ * follows a tunnel's frames.
  */
 #include <string.h>
 
@@ -262,6 +263,87 @@ apr_size_t fastexc_ws_tracker_head(fastexc_ws_reader_t *rd,
     rd->skip = plen;
     rd->opcode = p[0] & 0x0F;
     return need;
+}
+
+apr_uint64_t fastexc_ws_tracker_hop(fastexc_ws_reader_t *rd,
+                                    const unsigned char *p, apr_size_t avail)
+{
+    apr_size_t off = 0, need;
+    apr_uint64_t plen;
+    const unsigned char *h;
+
+    if (!rd->track || !fastexc_ws_reader_skippable(rd)) {
+        return 0;
+    }
+    /* each turn takes a header (2 bytes at least): avail bounds them */
+    for (;;) {
+        h = p + off;
+        if (avail - off < 2 || (h[0] & 0x0F) == 8) {
+            return 0;   /* a header in part, none, or a Close's */
+        }
+        need = fastexc_ws_head_size(h);
+        if (avail - off < need || !fastexc_ws_head_len(h, &plen)) {
+            return 0;
+        }
+        off += need;
+        if (plen > avail - off) {
+            break;
+        }
+        off += plen;    /* a whole frame: the next header follows */
+    }
+    /* as fastexc_ws_tracker_head() leaves it, that payload begun */
+    rd->head[0] = h[0];
+    rd->head[1] = h[1];
+    rd->head_len = need;
+    rd->opcode = h[0] & 0x0F;
+    return rd->skip = plen - (avail - off);
+}
+
+int fastexc_ws_tracker_follow(fastexc_ws_reader_t *rd,
+                              apr_bucket_brigade *bb, apr_bucket *e)
+{
+    const char *data;
+    apr_size_t len, off, k;
+    apr_uint64_t n;
+
+    for (; e != APR_BRIGADE_SENTINEL(bb) && rd->state == FASTEXC_WS_MORE;
+         e = APR_BUCKET_NEXT(e)) {
+        if (APR_BUCKET_IS_METADATA(e)) {
+            if (APR_BUCKET_IS_EOS(e)) {
+                return 1;
+            }
+            continue;
+        }
+        if (e->length != (apr_size_t)-1
+            && fastexc_ws_reader_skip(rd, e->length)) {
+            continue;
+        }
+        if (apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ)
+            != APR_SUCCESS) {
+            rd->state = FASTEXC_WS_INVALID;     /* can no longer follow */
+            break;
+        }
+        for (off = 0;; off += k) {
+            n = fastexc_ws_reader_skippable(rd);
+            if (n >= len - off) {
+                fastexc_ws_reader_skip(rd, len - off);
+                off = len;
+                break;
+            }
+            fastexc_ws_reader_skip(rd, n);
+            off += n;
+            k = fastexc_ws_tracker_head(rd, (const unsigned char *)data + off,
+                                        len - off);
+            if (!k) {
+                break;
+            }
+        }
+        if (off < len) {
+            fastexc_ws_reader_feed(rd, (const unsigned char *)data + off,
+                                   len - off);
+        }
+    }
+    return 0;
 }
 
 apr_size_t fastexc_ws_reader_feed_frame(fastexc_ws_reader_t *rd,

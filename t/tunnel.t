@@ -69,6 +69,20 @@ my %raw = (
         for (1 .. 7) { print $s 'y' x 10000; sleep 0.02 }
         1;
     },
+    # the same, its last piece with small frames after it in one write
+    # (headers taken where the big frame ends): a ping, then the backend's
+    # Close, half a frame, or nothing
+    (map {
+        my $tail = $_->[1];
+        ($_->[0] => sub {
+            my $s = shift;
+            print $s "\x82\x7f", pack('Q>', 70000);
+            for (1 .. 6) { print $s 'y' x 10000; sleep 0.02 }
+            print $s ('y' x 10000) . "\x81\x02hi\x89\x00" . $tail;
+            1;
+        })
+    } (['big-close', "\x88\x02\x03\xe8"], ['big-mid', "\x82\x0ahell"],
+       ['big-frames', ''])),
     # one 2 MiB frame at about 2 MiB/s, a pause, then another frame:
     # a restart during the first must let it end, then close
     'slow-big' => sub {
@@ -310,6 +324,16 @@ my @ends = (
     ['a 70000-byte frame in pieces: 1011 after its last byte', '/on/raw/big',
      undef, undef, "\x82\x7f" . pack('Q>', 70000) . ('y' x 70000)
      . close_frame(1011, 'Backend went away')],
+    ['frames after a big one in the same read: 1011 after them',
+     '/on/raw/big-frames', undef, undef, "\x82\x7f" . pack('Q>', 70000)
+     . ('y' x 70000) . "\x81\x02hi\x89\x00"
+     . close_frame(1011, 'Backend went away')],
+    ['a Close after a big frame in the same read: its Close only',
+     '/on/raw/big-close', undef, undef, "\x82\x7f" . pack('Q>', 70000)
+     . ('y' x 70000) . "\x81\x02hi\x89\x00\x88\x02\x03\xe8"],
+    ['half a frame after a big one in the same read: no Close',
+     '/on/raw/big-mid', undef, undef, "\x82\x7f" . pack('Q>', 70000)
+     . ('y' x 70000) . "\x81\x02hi\x89\x00\x82\x0ahell"],
     ['dies in the middle of a frame: no Close can follow', '/on/raw/mid-frame',
      undef, undef, "\x81\x0ahell"],
     ['the backend closed first: its Close only', '/on/raw/close-eof', undef,

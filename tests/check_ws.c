@@ -522,6 +522,137 @@ START_TEST(test_ws_tracker_head)
 }
 END_TEST
 
+/* fastexc_ws_tracker_hop() in a 3-byte payload that ends where the bytes
+ * start: whole headers (and payloads) taken as fed, up to a payload that
+ * goes on past them (left: how much of it is still to come), or nothing
+ * taken (left 0). */
+static const struct {
+    const char *label;
+    const char *bytes;
+    apr_size_t len;
+    apr_uint64_t left;
+} hop_cases[] = {
+    { "64-bit length", "\x82\x7f\x00\x00\x00\x00\x00\x01\x00\x00xy", 12,
+      65534 },
+    { "64-bit length, masked",
+      "\x82\xff\x00\x00\x00\x00\x00\x01\x00\x00maskxy", 16, 65534 },
+    { "16-bit length, masked, header alone", "\x82\xfe\x01\x00mask", 8,
+      256 },
+    { "a whole frame, then a header", "\x81\x02hi\x82\x05" "ab", 8, 3 },
+    { "a ping without payload, then a header", "\x89\x00\x82\x05" "ab", 6, 3 },
+    { "fragments, a pong between", "\x01\x01" "a\x8a\x00\x80\x7e\x01\x00", 9,
+      256 },
+    { "a Close", "\x88\x02\x03\xe8", 4, 0 },
+    { "a Close after a whole frame", "\x81\x01x\x88\x00", 5, 0 },
+    { "a header in part", "\x82\xff\x00\x00", 4, 0 },
+    { "a frame ending with the bytes", "\x81\x02hi", 4, 0 },
+    { "one byte", "\x82", 1, 0 },
+    { "nothing", "", 0, 0 },
+    { "a forbidden length", "\x82\x7f\x80\x00\x00\x00\x00\x00\x00\x00x", 11,
+      0 },
+};
+
+/* a and b agree on what a tunnel asks of a tracker */
+static int check_ws_same(const fastexc_ws_reader_t *a,
+                         const fastexc_ws_reader_t *b)
+{
+    return a->state == b->state && a->opcode == b->opcode
+        && a->skip == b->skip && a->close_code == b->close_code
+        && a->head_len == b->head_len
+        && (a->head_len == 0 || (a->head[0] == b->head[0]
+                                 && a->head[1] == b->head[1]))
+        && fastexc_ws_reader_at_boundary(a)
+           == fastexc_ws_reader_at_boundary(b)
+        && fastexc_ws_reader_skippable(a) == fastexc_ws_reader_skippable(b);
+}
+
+START_TEST(test_ws_tracker_hop)
+{
+    fastexc_ws_reader_t a, b, before;
+    const unsigned char *p = (const unsigned char *)hop_cases[_i].bytes;
+    apr_size_t len = hop_cases[_i].len, i;
+    apr_uint64_t left;
+
+    fastexc_ws_tracker_init(&a);
+    fastexc_ws_reader_feed(&a, (const unsigned char *)"\x82\x03", 2);
+    b = before = a;
+    fastexc_ws_reader_feed(&b, (const unsigned char *)"abc", 3);
+    for (i = 0; i < len; i++) {
+        fastexc_ws_reader_feed(&b, p + i, 1);
+    }
+    left = fastexc_ws_tracker_hop(&a, p, len);
+    ck_assert_msg(left == hop_cases[_i].left, "%s: left %lu",
+                  hop_cases[_i].label, (unsigned long)left);
+    ck_assert_msg(check_ws_same(&a, left ? &b : &before), "%s: not as fed",
+                  hop_cases[_i].label);
+    /* a reader (not a tracker), a tracker at a boundary or in a Close's
+     * payload: nothing */
+    fastexc_ws_reader_init(&a);
+    fastexc_ws_reader_feed(&a, (const unsigned char *)"\x82\x83mask", 6);
+    ck_assert_int_eq(fastexc_ws_tracker_hop(&a, p, len), 0);
+    fastexc_ws_tracker_init(&a);
+    ck_assert_int_eq(fastexc_ws_tracker_hop(&a, p, len), 0);
+    fastexc_ws_reader_feed(&a, (const unsigned char *)"\x88\x02", 2);
+    ck_assert_int_eq(fastexc_ws_tracker_hop(&a, p, len), 0);
+}
+END_TEST
+
+/* fastexc_ws_tracker_follow() over frames cut into buckets of chunk bytes
+ * (an EOS last if eos) ends as a tracker fed them all, and says if it
+ * met an EOS. */
+static const struct {
+    const char *label;
+    const char *bytes;
+    apr_size_t len, chunk;
+    int eos;
+} follow_cases[] = {
+    { "frames in one bucket", "\x81\x02hi\x89\x00\x82\x83maskabc", 15, 15,
+      0 },
+    { "a byte a bucket", "\x81\x02hi\x89\x00\x82\x83maskabc", 15, 1, 0 },
+    { "a 16-bit header cut", "\x82\x7e\x00\x05" "abcde\x81\x00", 11, 3, 1 },
+    { "a Close, then more", "\x81\x01x\x88\x82mask\x03\xe8\x81\x00", 13, 4,
+      1 },
+    { "a header in part, an EOS", "\x82\xff\x00\x00", 4, 2, 1 },
+    { "a forbidden length", "\x82\x7f\x80\x00\x00\x00\x00\x00\x00\x00", 10,
+      10, 0 },
+};
+
+START_TEST(test_ws_tracker_follow)
+{
+    apr_bucket_alloc_t *ba = apr_bucket_alloc_create(pool);
+    apr_bucket_brigade *bb = apr_brigade_create(pool, ba);
+    fastexc_ws_reader_t a, b;
+    const char *p = follow_cases[_i].bytes;
+    apr_size_t len = follow_cases[_i].len, i, n;
+    int eos;
+
+    for (i = 0; i < len; i += n) {
+        n = len - i < follow_cases[_i].chunk ? len - i
+                                             : follow_cases[_i].chunk;
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_immortal_create(p + i, n, ba));
+    }
+    if (follow_cases[_i].eos) {
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(ba));
+    }
+    fastexc_ws_tracker_init(&a);
+    fastexc_ws_tracker_init(&b);
+    fastexc_ws_reader_feed(&b, (const unsigned char *)p, len);
+    eos = fastexc_ws_tracker_follow(&a, bb, APR_BRIGADE_FIRST(bb));
+    /* a Close ends what is followed: the rest is left as it is */
+    ck_assert_msg(eos == (follow_cases[_i].eos && b.state == FASTEXC_WS_MORE),
+                  "%s: EOS %d", follow_cases[_i].label, eos);
+    ck_assert_msg(a.state == b.state && a.opcode == b.opcode
+                  && a.skip == b.skip && a.close_code == b.close_code
+                  && fastexc_ws_reader_at_boundary(&a)
+                     == fastexc_ws_reader_at_boundary(&b)
+                  && fastexc_ws_reader_skippable(&a)
+                     == fastexc_ws_reader_skippable(&b),
+                  "%s: not as fed", follow_cases[_i].label);
+    apr_brigade_destroy(bb);
+    apr_bucket_alloc_destroy(ba);
+}
+END_TEST
+
 TCase *check_ws_tcase(void)
 {
     TCase *tc = tcase_create("websocket");
@@ -538,5 +669,7 @@ TCase *check_ws_tcase(void)
     tcase_add_test(tc, test_ws_tracker_skip_zero);
     tcase_add_loop_test(tc, test_ws_feed_frame, 0, N(frame_end_cases));
     tcase_add_loop_test(tc, test_ws_tracker_head, 0, N(head_cases));
+    tcase_add_loop_test(tc, test_ws_tracker_hop, 0, N(hop_cases));
+    tcase_add_loop_test(tc, test_ws_tracker_follow, 0, N(follow_cases));
     return tc;
 }
