@@ -88,6 +88,12 @@ static const struct {
       "application/json;q=0.5;ext=\"x, text/html", NONE },
     { "a duplicate range: the higher q",
       "text/html;q=0.1, text/html;q=0.9, application/json;q=0.5", HTML },
+    { "a trailing comma and whitespace", "text/html, \t", HTML },
+    { "a malformed element skipped whole, a quoted comma in it too",
+      "text/html;q=0.1 x\"a, text/html;q=0.9, b\", application/json;q=0.5",
+      JSON },
+    { "a malformed element's unterminated quote stops reading",
+      "application/json;q=0.5, text/html x\"a, text/html", JSON },
 };
 
 START_TEST(test_accept_choose)
