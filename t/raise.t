@@ -215,4 +215,25 @@ for my $c (['small body', 'x=1'], ['128 KiB body', 'y' x (128 * 1024)]) {
          'a condition in error: logged with the evaluation error');
 }
 
+# FastExcRaiseEarly where an <If> evaluated after translation takes the
+# raise away: the URL was not mapped, so nothing of the filesystem is
+# served (the file is there, behind <Directory> Require all denied): httpd
+# answers 404, and FX0042 says why
+{
+    my $log = Apache::Test::vars('t_logs') . '/error_log';
+    my $mark = -s $log;
+    my $res = fx_request(path => '/early-if/file.txt');
+    is($res->{status}, 404, 'FastExcRaiseEarly, an <If> takes the raise '
+       . 'away after translation: not found (the URL was not mapped)');
+    unlike($res->{body}, qr/a file behind/, '... the file is not served');
+    unlike($res->{body}, qr/"gone"/, '... nor the raise');
+    like(fx_log_since($mark), qr/FX0042: FastExcRaiseEarly: the URL was not mapped/,
+         '... and FX0042 is logged');
+    $mark = -s $log;
+    $res = fx_request(path => '/early-on/file.txt');
+    is("$res->{status} $res->{body}", '410 {"detail":"gone"}',
+       'beside it, an early scope without that <If> raises');
+    unlike(fx_log_since($mark), qr/FX0042/, '... and logs no FX0042');
+}
+
 done_testing();
