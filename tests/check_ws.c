@@ -491,6 +491,20 @@ static const struct {
       0 },
 };
 
+/* a and b agree on what a tunnel asks of a tracker */
+static int check_ws_same(const fastexc_ws_reader_t *a,
+                         const fastexc_ws_reader_t *b)
+{
+    return a->state == b->state && a->opcode == b->opcode
+        && a->skip == b->skip && a->close_code == b->close_code
+        && a->head_len == b->head_len
+        && (a->head_len == 0 || (a->head[0] == b->head[0]
+                                 && a->head[1] == b->head[1]))
+        && fastexc_ws_reader_at_boundary(a)
+           == fastexc_ws_reader_at_boundary(b)
+        && fastexc_ws_reader_skippable(a) == fastexc_ws_reader_skippable(b);
+}
+
 START_TEST(test_ws_tracker_head)
 {
     fastexc_ws_reader_t a, b;
@@ -506,13 +520,8 @@ START_TEST(test_ws_tracker_head)
     for (i = 0; i < len; i++) {
         fastexc_ws_reader_feed(&b, p + i, 1);
     }
-    ck_assert_msg(a.state == b.state && a.opcode == b.opcode
-                  && a.skip == b.skip && a.close_code == b.close_code
-                  && fastexc_ws_reader_at_boundary(&a)
-                     == fastexc_ws_reader_at_boundary(&b)
-                  && fastexc_ws_reader_skippable(&a)
-                     == fastexc_ws_reader_skippable(&b),
-                  "%s: not as fed", head_cases[_i].label);
+    ck_assert_msg(check_ws_same(&a, &b), "%s: not as fed",
+                  head_cases[_i].label);
     /* a reader (not a tracker), or a tracker inside a frame: nothing */
     fastexc_ws_reader_init(&a);
     ck_assert_int_eq(fastexc_ws_tracker_head(&a, p, len), 0);
@@ -551,20 +560,6 @@ static const struct {
     { "a forbidden length", "\x82\x7f\x80\x00\x00\x00\x00\x00\x00\x00x", 11,
       0 },
 };
-
-/* a and b agree on what a tunnel asks of a tracker */
-static int check_ws_same(const fastexc_ws_reader_t *a,
-                         const fastexc_ws_reader_t *b)
-{
-    return a->state == b->state && a->opcode == b->opcode
-        && a->skip == b->skip && a->close_code == b->close_code
-        && a->head_len == b->head_len
-        && (a->head_len == 0 || (a->head[0] == b->head[0]
-                                 && a->head[1] == b->head[1]))
-        && fastexc_ws_reader_at_boundary(a)
-           == fastexc_ws_reader_at_boundary(b)
-        && fastexc_ws_reader_skippable(a) == fastexc_ws_reader_skippable(b);
-}
 
 START_TEST(test_ws_tracker_hop)
 {
@@ -641,13 +636,8 @@ START_TEST(test_ws_tracker_follow)
     /* a Close ends what is followed: the rest is left as it is */
     ck_assert_msg(eos == (follow_cases[_i].eos && b.state == FASTEXC_WS_MORE),
                   "%s: EOS %d", follow_cases[_i].label, eos);
-    ck_assert_msg(a.state == b.state && a.opcode == b.opcode
-                  && a.skip == b.skip && a.close_code == b.close_code
-                  && fastexc_ws_reader_at_boundary(&a)
-                     == fastexc_ws_reader_at_boundary(&b)
-                  && fastexc_ws_reader_skippable(&a)
-                     == fastexc_ws_reader_skippable(&b),
-                  "%s: not as fed", follow_cases[_i].label);
+    ck_assert_msg(check_ws_same(&a, &b), "%s: not as fed",
+                  follow_cases[_i].label);
     apr_brigade_destroy(bb);
     apr_bucket_alloc_destroy(ba);
 }
