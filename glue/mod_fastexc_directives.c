@@ -650,6 +650,18 @@ static const char *fastexc_cmd_ws_tunnel(cmd_parms *cmd, void *cfg,
     return NULL;
 }
 
+int fastexc_cmd_keyword(const char *arg, const char *const names[])
+{
+    int i;
+
+    for (i = 0; names[i]; i++) {
+        if (strcasecmp(arg, names[i]) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
 static const char *fastexc_cmd_log_level(cmd_parms *cmd, void *cfg,
                                          const char *arg)
 {
@@ -663,12 +675,10 @@ static const char *fastexc_cmd_log_level(cmd_parms *cmd, void *cfg,
     if (err) {
         return err;
     }
-    for (i = 0; names[i]; i++) {
-        if (strcasecmp(arg, names[i]) == 0) {
-            dc->log.level = APLOG_EMERG + i;
-            fastexc_cmd_mark_upgrade(cmd);
-            return NULL;
-        }
+    if ((i = fastexc_cmd_keyword(arg, names)) >= 0) {
+        dc->log.level = APLOG_EMERG + i;
+        fastexc_cmd_mark_upgrade(cmd);
+        return NULL;
     }
     return apr_psprintf(cmd->pool, "FastExcLogLevel: \"%s\" is not a level "
                         "(emerg, alert, crit, error, warn, notice, info, "

@@ -19,6 +19,10 @@ const char *fastexc_cmd_template(cmd_parms *cmd, const char *text,
  * is not open yet). */
 void fastexc_cmd_warn(cmd_parms *cmd, const char *text);
 
+/* The index of arg among names (a NULL-terminated list, case ignored), or
+ * -1: a directive's keyword argument. */
+int fastexc_cmd_keyword(const char *arg, const char *const names[]);
+
 /* Log the warnings found while the directives were read (post_config). */
 void fastexc_cmd_log_warnings(server_rec *s);
 

@@ -171,11 +171,9 @@ const char *fastexc_cmd_backend_errors(cmd_parms *cmd, void *cfg,
     if (err) {
         return err;
     }
-    for (i = 0; names[i]; i++) {
-        if (strcasecmp(arg, names[i]) == 0) {
-            dc->backend.errors = FASTEXC_BACKEND_OFF + i;
-            return NULL;
-        }
+    if ((i = fastexc_cmd_keyword(arg, names)) >= 0) {
+        dc->backend.errors = FASTEXC_BACKEND_OFF + i;
+        return NULL;
     }
     return apr_psprintf(cmd->pool, "FastExcBackendErrors: \"%s\" is not Off, "
                         "NonJSON or All", arg);
