@@ -231,6 +231,17 @@ static int fastexc_cmd_word(cmd_parms *cmd, int argc, char *const argv[],
     return 1;
 }
 
+/* The server's settings if the directive is read from the configuration
+ * files, else NULL (.htaccess, read per request: too late for a hook). A
+ * directive whose work needs a hook says so there (mod_fastexc.c registers
+ * only the hooks the configuration uses). */
+static fastexc_srv_conf *fastexc_cmd_in_files(cmd_parms *cmd)
+{
+    return (cmd->override & (RSRC_CONF | ACCESS_CONF))
+           ? ap_get_module_config(cmd->server->module_config, &fastexc_module)
+           : NULL;
+}
+
 /* FastExc On|Off and FastExcNegotiate On|Off: alone (httpd's FLAG would
  * ignore words after it); cmd->info is the field's offset in the scope's
  * configuration. */
@@ -239,6 +250,7 @@ static const char *fastexc_cmd_on_off(cmd_parms *cmd, void *cfg, int argc,
 {
     int *field = (int *)((char *)cfg + (apr_size_t)cmd->info);
     const char *err = ap_check_cmd_context(cmd, NOT_IN_LIMIT);
+    fastexc_srv_conf *sc;
 
     if (err) {
         return err;
@@ -249,13 +261,10 @@ static const char *fastexc_cmd_on_off(cmd_parms *cmd, void *cfg, int argc,
                            NULL);
     }
     *field = strcasecmp(argv[0], "on") == 0;
-    /* FastExcNegotiate On in the configuration files (not .htaccess, read
-     * per request): so that its hook is registered (mod_fastexc.c) */
+    /* FastExcNegotiate On: its header_parser */
     if (*field && (apr_size_t)cmd->info
                   == APR_OFFSETOF(fastexc_dir_conf, http.negotiate)
-        && (cmd->override & (RSRC_CONF | ACCESS_CONF))) {
-        fastexc_srv_conf *sc = ap_get_module_config(
-            cmd->server->module_config, &fastexc_module);
+        && (sc = fastexc_cmd_in_files(cmd))) {
         sc->negotiate.any = 1;
     }
     return NULL;
@@ -404,14 +413,12 @@ static const fastexc_cmd_rule_kind_t fastexc_cmd_raise_kind = {
 static const fastexc_cmd_rule_kind_t fastexc_cmd_ws_kind = {
     APR_OFFSETOF(fastexc_dir_conf, rules.ws), fastexc_cmd_parse_ws_rule };
 
-/* A directive the upgrade handler reads, in the configuration files (not
- * .htaccess, read per request): so that its hook is registered
- * (mod_fastexc.c). */
+/* A directive the upgrade handler reads: its handler. */
 static void fastexc_cmd_mark_upgrade(cmd_parms *cmd)
 {
-    if (cmd->override & (RSRC_CONF | ACCESS_CONF)) {
-        fastexc_srv_conf *sc = ap_get_module_config(
-            cmd->server->module_config, &fastexc_module);
+    fastexc_srv_conf *sc = fastexc_cmd_in_files(cmd);
+
+    if (sc) {
         sc->upgrade.any = 1;
     }
 }
