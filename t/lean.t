@@ -118,6 +118,9 @@ $common
     ErrorDocument 404 /errdoc.html
     # NEGOTIATE
 </Location>
+<Location /maint>
+    FastExcRaise 503 "come back later"
+</Location>
 EOF
 
 my @cases = (
@@ -265,6 +268,21 @@ EOF
         close $sock;
     }
     fxt_httpd_stop($capi);
+}
+
+# a raise that hits an upgrade in a server without the upgrade handler (no
+# FastExcWebSocket rule, timeout or log level anywhere): still 101 and its
+# Close (the error path answers it, not the handler); over HTTP, the raise
+{
+    my ($sock, $res, $rest) = fxt_ws_open($ports{later}, '/maint');
+    is($res->{status}, 101, 'a raise on an upgrade, no upgrade handler: 101');
+    my $want = fxt_close_frame(1013, 'come back later');
+    fxt_read_at_least($sock, \$rest, length $want, 10);
+    is($rest, $want, 'a raise on an upgrade, no upgrade handler: Close 1013');
+    close $sock;
+    $res = fxt_http($ports{later}, path => '/maint');
+    is("$res->{status} $res->{body}", '503 {"detail":"come back later"}',
+       'the same URL over HTTP: the raise');
 }
 
 # an upgrade in a scope that only says FastExc On: not ours, the file
