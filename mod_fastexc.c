@@ -36,7 +36,6 @@
 
 #include "httpd.h"
 #include "http_config.h"
-#include "http_core.h"
 #include "http_protocol.h"
 #include "http_request.h"
 #include "mod_proxy.h"
@@ -61,62 +60,20 @@
 module __attribute__((visibility("default"))) AP_MODULE_DECLARE_DATA
     fastexc_module;
 
-/* Whether an .htaccess file may carry a directive of ours: a <Directory>
- * of some server allows FileInfo (or All), or names one of ours in
- * AllowOverrideList. A virtual host's sections include the main's. */
-static int fastexc_htaccess_ours(server_rec *s)
-{
-    for (; s; s = s->next) {
-        const core_server_config *sconf =
-            ap_get_core_module_config(s->module_config);
-        int i;
-
-        for (i = 0; sconf->sec_dir && i < sconf->sec_dir->nelts; i++) {
-            const core_dir_config *cd = ap_get_core_module_config(
-                APR_ARRAY_IDX(sconf->sec_dir, i, ap_conf_vector_t *));
-            const apr_array_header_t *list;
-            int j;
-
-            if (cd->override & OR_FILEINFO) {
-                return 1;
-            }
-            list = cd->override_list ? apr_table_elts(cd->override_list)
-                                     : NULL;
-            for (j = 0; list && j < list->nelts; j++) {
-                if (!strncasecmp(APR_ARRAY_IDX(list, j, apr_table_entry_t).key,
-                                 "FastExc", 7)) {
-                    return 1;
-                }
-            }
-        }
-    }
-    return 0;
-}
-
-/* The hooks only some configurations use, registered once it is read, so
- * that the others do not pay a call per request for them: FastExcRaiseEarly
- * (never in .htaccess), FastExcNegotiate and the upgrade handler (in the
- * configuration files, or in .htaccess where one may carry it). httpd sorted the hooks before
- * post_config: sorted again, each takes its place among the others'. */
+/* The hooks only some configurations use (fastexc_conf_uses()),
+ * registered once it is read, so that the others do not pay a call per
+ * request for them. httpd sorted the hooks before post_config: sorted
+ * again, each takes its place among the others'. */
 static void fastexc_register_used_hooks(server_rec *s)
 {
     const char *current = apr_hook_debug_current;
-    int early = 0, negotiate = 0, upgrade = 0, htaccess;
-    server_rec *vs;
+    int uses = fastexc_conf_uses(s);
 
-    for (vs = s; vs; vs = vs->next) {
-        early |= fastexc_conf_raise_early_any(vs);
-        negotiate |= fastexc_conf_negotiate_any(vs);
-        upgrade |= fastexc_conf_upgrade_any(vs);
-    }
-    htaccess = fastexc_htaccess_ours(s);
-    negotiate = negotiate || htaccess;
-    upgrade = upgrade || htaccess;
-    if (!early && !negotiate && !upgrade) {
+    if (!uses) {
         return;
     }
     apr_hook_debug_current = fastexc_module.name;   /* as mod_info shows */
-    if (early) {
+    if (uses & FASTEXC_USES_EARLY) {
         /* FastExcRaiseEarly: REALLY_FIRST, to see the URL the <Location>
          * walk just saw, before mod_rewrite (FIRST) or another module
          * changes it (it notes the URL and declines); then, with
@@ -127,7 +84,7 @@ static void fastexc_register_used_hooks(server_rec *s)
         ap_hook_map_to_storage(fastexc_raise_map_to_storage, NULL, NULL,
                                APR_HOOK_FIRST);
     }
-    if (negotiate) {
+    if (uses & FASTEXC_USES_NEGOTIATE) {
         /* FastExcNegotiate: after the last walk (the scope is final),
          * before access control, the first phase that can end the request
          * with an error a JSON client must not see as an ErrorDocument
@@ -135,7 +92,7 @@ static void fastexc_register_used_hooks(server_rec *s)
         ap_hook_header_parser(fastexc_negotiate_header_parser, NULL, NULL,
                               APR_HOOK_MIDDLE);
     }
-    if (upgrade) {
+    if (uses & FASTEXC_USES_UPGRADE) {
         /* FastExcWebSocket rules answer an upgrade, and an upgrade's scope
          * is noted for the C API's close (its timeout, its log level):
          * REALLY_FIRST, before mod_proxy's handler (FIRST) opens a backend

@@ -136,20 +136,55 @@ int fastexc_conf_raise_early_any(server_rec *s)
     return sc->early.any == 1;
 }
 
-int fastexc_conf_negotiate_any(server_rec *s)
+/* Whether an .htaccess file may carry a directive of ours: a <Directory>
+ * of some server allows FileInfo (or All), or names one of ours in
+ * AllowOverrideList. A virtual host's sections include the main's. */
+static int fastexc_conf_htaccess_ours(server_rec *s)
 {
-    const fastexc_srv_conf *sc = ap_get_module_config(s->module_config,
-                                                      &fastexc_module);
+    for (; s; s = s->next) {
+        const core_server_config *sconf =
+            ap_get_core_module_config(s->module_config);
+        int i;
 
-    return sc->negotiate.any == 1;
+        for (i = 0; sconf->sec_dir && i < sconf->sec_dir->nelts; i++) {
+            const core_dir_config *cd = ap_get_core_module_config(
+                APR_ARRAY_IDX(sconf->sec_dir, i, ap_conf_vector_t *));
+            const apr_array_header_t *list;
+            int j;
+
+            if (cd->override & OR_FILEINFO) {
+                return 1;
+            }
+            list = cd->override_list ? apr_table_elts(cd->override_list)
+                                     : NULL;
+            for (j = 0; list && j < list->nelts; j++) {
+                if (!strncasecmp(APR_ARRAY_IDX(list, j, apr_table_entry_t).key,
+                                 "FastExc", 7)) {
+                    return 1;
+                }
+            }
+        }
+    }
+    return 0;
 }
 
-int fastexc_conf_upgrade_any(server_rec *s)
+int fastexc_conf_uses(server_rec *s)
 {
-    const fastexc_srv_conf *sc = ap_get_module_config(s->module_config,
-                                                      &fastexc_module);
+    int uses = 0;
+    server_rec *vs;
 
-    return sc->upgrade.any == 1;
+    for (vs = s; vs; vs = vs->next) {
+        const fastexc_srv_conf *sc = ap_get_module_config(vs->module_config,
+                                                          &fastexc_module);
+        uses |= (sc->early.any == 1 ? FASTEXC_USES_EARLY : 0)
+                | (sc->negotiate.any == 1 ? FASTEXC_USES_NEGOTIATE : 0)
+                | (sc->upgrade.any == 1 ? FASTEXC_USES_UPGRADE : 0);
+    }
+    /* FastExcRaiseEarly is refused in .htaccess */
+    if (fastexc_conf_htaccess_ours(s)) {
+        uses |= FASTEXC_USES_NEGOTIATE | FASTEXC_USES_UPGRADE;
+    }
+    return uses;
 }
 
 apr_interval_time_t fastexc_conf_tunnel_spread(server_rec *s)

@@ -178,14 +178,17 @@ void *fastexc_conf_srv_merge(apr_pool_t *p, void *basev, void *addv);
  * inherits) says FastExcRaiseEarly On. */
 int fastexc_conf_raise_early_any(server_rec *s);
 
-/* Whether a scope of s (or of the main server) in the configuration files
- * says FastExcNegotiate On (.htaccess files are not counted). */
-int fastexc_conf_negotiate_any(server_rec *s);
-
-/* Whether a scope of s (or of the main server) in the configuration files
- * has what an upgrade is answered by or noted with (.htaccess files are
- * not counted): without, the upgrade handler has nothing to do. */
-int fastexc_conf_upgrade_any(server_rec *s);
+/* What the configuration of every server (s and the virtual hosts after
+ * it) uses that needs a hook of its own: FASTEXC_USES_* bits. An .htaccess
+ * file that may carry a directive of ours (AllowOverride FileInfo or an
+ * AllowOverrideList naming one) counts as using those it may carry. */
+#define FASTEXC_USES_EARLY     1    /* FastExcRaiseEarly On */
+#define FASTEXC_USES_NEGOTIATE 2    /* FastExcNegotiate On */
+#define FASTEXC_USES_UPGRADE   4    /* a FastExcWebSocket rule,
+                                       FastExcWebSocketCloseTimeout or
+                                       FastExcLogLevel: what an upgrade is
+                                       answered by or noted with */
+int fastexc_conf_uses(server_rec *s);
 
 /* FastExcWebSocketTunnelCloseSpread, default applied (0: all at once). */
 apr_interval_time_t fastexc_conf_tunnel_spread(server_rec *s);
