@@ -18,13 +18,14 @@ HTTPD     ?= $(SBINDIR)/$(TARGET)
 APR_CONFIG := $(shell $(APXS) -q APR_CONFIG 2>/dev/null || echo apr-1-config)
 APU_CONFIG := $(shell $(APXS) -q APU_CONFIG 2>/dev/null || echo apu-1-config)
 
-SRC      = src/fastexc_accept.c src/fastexc_envelope.c src/fastexc_json.c \
+SRC      = src/fastexc_accept.c src/fastexc_envelope.c src/fastexc_fs.c \
+           src/fastexc_json.c \
            src/fastexc_phrase.c src/fastexc_valid.c src/fastexc_ws.c
 GLUE     = glue/mod_fastexc_account.c glue/mod_fastexc_backend.c \
            glue/mod_fastexc_config.c \
            glue/mod_fastexc_directives.c glue/mod_fastexc_directives_render.c \
            glue/mod_fastexc_directives_warn.c \
-           glue/mod_fastexc_error.c \
+           glue/mod_fastexc_early.c glue/mod_fastexc_error.c \
            glue/mod_fastexc_metrics.c glue/mod_fastexc_negotiate.c \
            glue/mod_fastexc_raise.c \
            glue/mod_fastexc_render.c glue/mod_fastexc_stop.c \
@@ -33,6 +34,7 @@ GLUE     = glue/mod_fastexc_account.c glue/mod_fastexc_backend.c \
 HEADERS  = include/mod_fastexc.h include/fastexc_core.h include/fastexc_ws.h \
            include/fastexc_envelope.h \
            include/fastexc_accept.h \
+           include/fastexc_fs.h \
            $(wildcard glue/*.h)
 MODULE   = .libs/mod_fastexc.so
 WARN     = -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
@@ -59,7 +61,7 @@ comma := ,
 # ---- tests -----------------------------------------------------------
 
 CHECK_SRC = tests/check_fastexc.c tests/check_core.c tests/check_ws.c \
-            tests/check_envelope.c tests/check_accept.c
+            tests/check_envelope.c tests/check_accept.c tests/check_fs.c
 
 tests/check_fastexc: $(CHECK_SRC) tests/check_fastexc.h $(SRC) $(HEADERS)
 	$(CC) $(WARN) -g -O1 -Iinclude $$($(APR_CONFIG) --cflags --cppflags --includes) $$($(APU_CONFIG) --includes) \

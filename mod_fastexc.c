@@ -47,6 +47,7 @@
 #include "mod_fastexc_backend.h"
 #include "mod_fastexc_config.h"
 #include "mod_fastexc_directives.h"
+#include "mod_fastexc_early.h"
 #include "mod_fastexc_error.h"
 #include "mod_fastexc_metrics.h"
 #include "mod_fastexc_negotiate.h"
@@ -74,11 +75,12 @@ static void fastexc_register_used_hooks(server_rec *s)
     }
     apr_hook_debug_current = fastexc_module.name;   /* as mod_info shows */
     if (uses & FASTEXC_USES_EARLY) {
-        /* FastExcRaiseEarly: REALLY_FIRST, to see the URL the <Location>
-         * walk just saw, before mod_rewrite (FIRST) or another module
-         * changes it (it notes the URL and declines); then, with
-         * mod_proxy's, before core walks the filesystem (core's walk is
-         * REALLY_LAST) */
+        /* a raise without mapping the URL (FastExcRaiseEarly On, or where
+         * the sections leave it to the URL): REALLY_FIRST, to see the URL
+         * the <Location> walk just saw, before mod_rewrite (FIRST) or
+         * another module changes it (it notes the URL and declines); then,
+         * with mod_proxy's, before core walks the filesystem (core's walk
+         * is REALLY_LAST) */
         ap_hook_translate_name(fastexc_raise_translate, NULL, NULL,
                                APR_HOOK_REALLY_FIRST);
         ap_hook_map_to_storage(fastexc_raise_map_to_storage, NULL, NULL,
@@ -113,6 +115,9 @@ static int fastexc_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 {
     fastexc_cmd_log_warnings(s);
     fastexc_conf_mark_nothing(s);
+    /* what each server's sections can do to its raises, before the hooks
+     * it takes are known */
+    fastexc_early_read(pconf, s);
     fastexc_register_used_hooks(s);
     fastexc_account_init(s);
     fastexc_render_init(pconf);

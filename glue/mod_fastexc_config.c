@@ -50,7 +50,8 @@ int fastexc_conf_enabled(const fastexc_dir_conf *dc)
 
 int fastexc_conf_raise_early(const fastexc_dir_conf *dc)
 {
-    return dc->http.early == 1;
+    return dc->http.early != FASTEXC_UNSET ? dc->http.early
+                                           : FASTEXC_EARLY_AUTO;
 }
 
 int fastexc_conf_format(const fastexc_dir_conf *dc)
@@ -133,7 +134,7 @@ int fastexc_conf_raise_early_any(server_rec *s)
     const fastexc_srv_conf *sc = ap_get_module_config(s->module_config,
                                                       &fastexc_module);
 
-    return sc->early.any == 1;
+    return sc->early.any == 1 || sc->early.fs;
 }
 
 /* Whether an .htaccess file may carry a directive of ours: a <Directory>
@@ -176,7 +177,7 @@ int fastexc_conf_uses(server_rec *s)
     for (vs = s; vs; vs = vs->next) {
         const fastexc_srv_conf *sc = ap_get_module_config(vs->module_config,
                                                           &fastexc_module);
-        uses |= (sc->early.any == 1 ? FASTEXC_USES_EARLY : 0)
+        uses |= (sc->early.any == 1 || sc->early.fs ? FASTEXC_USES_EARLY : 0)
                 | (sc->negotiate.any == 1 ? FASTEXC_USES_NEGOTIATE : 0)
                 | (sc->upgrade.any == 1 ? FASTEXC_USES_UPGRADE : 0);
     }
@@ -208,6 +209,7 @@ static void fastexc_conf_unset(fastexc_dir_conf *dc)
     dc->rules.ws.list = NULL;
     dc->http.enabled = FASTEXC_UNSET;
     dc->http.early = FASTEXC_UNSET;
+    dc->http.own_require = FASTEXC_UNSET;
     dc->http.details = NULL;
     dc->http.format.how = FASTEXC_UNSET;
     dc->http.format.envelope = NULL;
@@ -345,6 +347,7 @@ static __attribute__((noinline)) void *fastexc_conf_merge_fields(
     dc->rules.ws = fastexc_conf_merge_rules(p, &base->rules.ws, &add->rules.ws);
     FASTEXC_MERGE(http.enabled);
     FASTEXC_MERGE(http.early);
+    FASTEXC_MERGE(http.own_require);
     dc->http.details = fastexc_conf_merge_details(p, base->http.details,
                                                   add->http.details);
     FASTEXC_MERGE_BY(http.format, how);
@@ -388,6 +391,9 @@ void *fastexc_conf_srv_create(apr_pool_t *p, server_rec *s)
     fastexc_srv_conf *sc = apr_palloc(p, sizeof(*sc));
 
     sc->early.any = FASTEXC_UNSET;
+    sc->early.raises = FASTEXC_UNSET;
+    sc->early.reads_map = FASTEXC_UNSET;
+    sc->early.fs = NULL;
     sc->negotiate.any = FASTEXC_UNSET;
     sc->upgrade.any = FASTEXC_UNSET;
     sc->tunnel.spread = FASTEXC_UNSET;
@@ -401,6 +407,9 @@ void *fastexc_conf_srv_merge(apr_pool_t *p, void *basev, void *addv)
 
     /* only ever set to 1: the main server's or the host's own */
     FASTEXC_MERGE(early.any);
+    FASTEXC_MERGE(early.raises);
+    FASTEXC_MERGE(early.reads_map);
+    FASTEXC_MERGE_PTR(early.fs);
     FASTEXC_MERGE(negotiate.any);
     FASTEXC_MERGE(upgrade.any);
     FASTEXC_MERGE(tunnel.spread);

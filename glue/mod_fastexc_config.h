@@ -111,6 +111,10 @@ typedef struct {
     struct {                    /* HTTP exceptions */
         int enabled;                        /* FastExc */
         int early;                          /* FastExcRaiseEarly */
+        int own_require;                    /* 1: a <Location> with a
+                                               FastExcRaise holds its own
+                                               Require (not a directive:
+                                               fastexc_early_own_require) */
         apr_hash_t *details;                /* FastExcDetail: status -> its
                                                rules (array of exc *), the
                                                scope's own, then inherited */
@@ -155,6 +159,16 @@ void fastexc_conf_mark_nothing(server_rec *s);
 typedef struct {
     struct {                    /* FastExcRaiseEarly */
         int any;                            /* On in a scope of this server */
+        int raises;                         /* a FastExcRaise rule in this
+                                               server's configuration files */
+        int reads_map;                      /* an expression of ours there
+                                               reads what the mapping finds
+                                               (fastexc_fs_reads_map) */
+        const struct fastexc_early_fs *fs;  /* made at post_config: what its
+                                               sections can do to a raise
+                                               (mod_fastexc_early.c), or
+                                               NULL: every URL is mapped
+                                               unless FastExcRaiseEarly On */
     } early;
     struct {                    /* FastExcNegotiate */
         int any;                            /* On in a scope of this server's
@@ -174,15 +188,17 @@ typedef struct {
 void *fastexc_conf_srv_create(apr_pool_t *p, server_rec *s);
 void *fastexc_conf_srv_merge(apr_pool_t *p, void *basev, void *addv);
 
-/* Whether a scope of s (or of the main server, whose <Location>s s
- * inherits) says FastExcRaiseEarly On. */
+/* Whether a URL of s may be raised without being mapped: a scope of s (or
+ * of the main server, whose <Location>s s inherits) says FastExcRaiseEarly
+ * On, or its sections leave it to the URL (fastexc_early_read). */
 int fastexc_conf_raise_early_any(server_rec *s);
 
 /* What the configuration of every server (s and the virtual hosts after
  * it) uses that needs a hook of its own: FASTEXC_USES_* bits. An .htaccess
  * file that may carry a directive of ours (AllowOverride FileInfo or an
  * AllowOverrideList naming one) counts as using those it may carry. */
-#define FASTEXC_USES_EARLY     1    /* FastExcRaiseEarly On */
+#define FASTEXC_USES_EARLY     1    /* FastExcRaiseEarly On, or a server's
+                                       sections leave it to the URL */
 #define FASTEXC_USES_NEGOTIATE 2    /* FastExcNegotiate On */
 #define FASTEXC_USES_UPGRADE   4    /* a FastExcWebSocket rule,
                                        FastExcWebSocketCloseTimeout or
@@ -196,7 +212,11 @@ apr_interval_time_t fastexc_conf_tunnel_spread(server_rec *s);
 /* FastExc of a scope: 1 if On (default Off). */
 int fastexc_conf_enabled(const fastexc_dir_conf *dc);
 
-/* FastExcRaiseEarly of a scope: 1 if On (default Off). */
+/* FastExcRaiseEarly of a scope: On, Off, or left to what the sections that
+ * cover the file can do (the default, mod_fastexc_early.c). */
+#define FASTEXC_EARLY_OFF 0
+#define FASTEXC_EARLY_ON 1
+#define FASTEXC_EARLY_AUTO 2
 int fastexc_conf_raise_early(const fastexc_dir_conf *dc);
 
 /* FastExcFormat of a scope, default applied (fastapi): FASTEXC_FORMAT_*;

@@ -28,12 +28,14 @@
 #include "util_filter.h"
 
 #include "fastexc_core.h"
+#include "fastexc_fs.h"
 #include "fastexc_ws.h"
 #include "mod_fastexc.h"
 #include "mod_fastexc_private.h"
 #include "mod_fastexc_config.h"
 #include "mod_fastexc_directives.h"
 #include "mod_fastexc_directives_render.h"
+#include "mod_fastexc_early.h"
 
 /* The ends FastExcWebSocketTunnelClose names, per FASTEXC_TUNNEL_*. */
 static const char *const fastexc_cmd_tunnel_ends[FASTEXC_TUNNEL_EVENTS]
@@ -56,6 +58,7 @@ static const char *fastexc_cmd_parse_cond(cmd_parms *cmd, const char *arg,
         return apr_psprintf(cmd->pool, "%s: expr= given twice",
                             cmd->cmd->name);
     }
+    fastexc_cmd_note_expr(cmd, arg + 5);
     rule->cond = ap_expr_parse_cmd(cmd, apr_pstrdup(cmd->pool, arg + 5),
                                    AP_EXPR_FLAG_DONT_VARY, &err, NULL);
     if (err) {
@@ -84,6 +87,7 @@ const char *fastexc_cmd_template(cmd_parms *cmd, const char *text,
         part->text = seg[i].text;
         part->expr = NULL;
         if (seg[i].is_expr) {
+            fastexc_cmd_note_expr(cmd, seg[i].text);
             part->expr = ap_expr_parse_cmd(cmd, seg[i].text,
                                            AP_EXPR_FLAG_STRING_RESULT, &err,
                                            NULL);
@@ -240,6 +244,15 @@ static fastexc_srv_conf *fastexc_cmd_in_files(cmd_parms *cmd)
     return (cmd->override & (RSRC_CONF | ACCESS_CONF))
            ? ap_get_module_config(cmd->server->module_config, &fastexc_module)
            : NULL;
+}
+
+void fastexc_cmd_note_expr(cmd_parms *cmd, const char *text)
+{
+    fastexc_srv_conf *sc = fastexc_cmd_in_files(cmd);
+
+    if (sc && fastexc_fs_reads_map(text)) {
+        sc->early.reads_map = 1;
+    }
 }
 
 /* FastExc On|Off and FastExcNegotiate On|Off: alone (httpd's FLAG would
@@ -423,6 +436,21 @@ static void fastexc_cmd_mark_upgrade(cmd_parms *cmd)
     }
 }
 
+/* A FastExcRaise rule: whether its URLs need mapping before they are
+ * raised is decided at post_config (mod_fastexc_early.c) from what the
+ * server's sections and this scope hold. */
+static void fastexc_cmd_mark_raise(cmd_parms *cmd, fastexc_dir_conf *dc)
+{
+    fastexc_srv_conf *sc = fastexc_cmd_in_files(cmd);
+
+    if (sc) {
+        sc->early.raises = 1;
+    }
+    if (fastexc_early_own_require(cmd)) {
+        dc->http.own_require = 1;
+    }
+}
+
 /* FastExcRaise, FastExcWebSocket: a rule appended to the scope's own, or
  * "Off" alone, which cuts the inherited ones. */
 static const char *fastexc_cmd_rule(cmd_parms *cmd, void *cfg, int argc,
@@ -444,6 +472,9 @@ static const char *fastexc_cmd_rule(cmd_parms *cmd, void *cfg, int argc,
     }
     if (kind == &fastexc_cmd_ws_kind) {
         fastexc_cmd_mark_upgrade(cmd);
+    }
+    else {
+        fastexc_cmd_mark_raise(cmd, cfg);
     }
     if (!rules->list) {
         rules->list = apr_array_make(cmd->pool, 2, sizeof(void *));

@@ -14,6 +14,11 @@ extern const command_rec fastexc_cmds[];
 const char *fastexc_cmd_template(cmd_parms *cmd, const char *text,
                                  apr_array_header_t **parts);
 
+/* An ap_expr of ours, text, compiled for the directive being read: if it
+ * may read what mapping the URL finds, its server's raises are mapped
+ * first (README: FastExcRaiseEarly). */
+void fastexc_cmd_note_expr(cmd_parms *cmd, const char *text);
+
 /* A warning about the directive being read: logged at once by
  * `apachectl -t`, else kept for fastexc_cmd_log_warnings() (the error log
  * is not open yet). */

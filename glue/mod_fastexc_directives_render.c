@@ -25,6 +25,7 @@ static const char *fastexc_cmd_envelope_expr(void *ctx, const char *text,
 {
     const char *err = NULL;
 
+    fastexc_cmd_note_expr((cmd_parms *)ctx, text);
     *expr = ap_expr_parse_cmd((cmd_parms *)ctx, text,
                               AP_EXPR_FLAG_STRING_RESULT, &err, NULL);
     return err ? apr_psprintf(((cmd_parms *)ctx)->pool, "cannot parse %s: %s",

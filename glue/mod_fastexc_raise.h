@@ -19,6 +19,9 @@ typedef struct {
                                    empty literal for r (0: none) */
     int sent;                   /* sent directly, not by the error path */
     const char *early_uri;      /* FastExcRaiseEarly: not mapped if still */
+    int early;                  /* ... On, or AUTO (FASTEXC_EARLY_*) */
+    int early_most;             /* ... AUTO: fastexc_early_most() */
+    int unmapped;               /* ... and the URL was not mapped */
     int ws_answered;            /* 101 sent: the connection is taken over */
     int ws_http;                /* an upgrade answered over HTTP on purpose */
     fastexc_tunnel_t *tunnel;   /* a watched WebSocket tunnel */

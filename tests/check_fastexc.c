@@ -1,8 +1,9 @@
 /*
  * check_fastexc.c - Check unit tests for mod_fastexc's pure logic: the
  * runner. The tests are in check_core.c (HTTP), check_ws.c (WebSocket),
- * check_envelope.c (FastExcFormat template) and check_accept.c (content
- * negotiation).
+ * check_envelope.c (FastExcFormat template), check_accept.c (content
+ * negotiation) and check_fs.c (what a section of the filesystem can do to a
+ * raise decided before the URL is mapped).
  *
  * Every test is a loop over a table of labelled cases. Expected JSON bytes
  * were produced by Python 3.11's json.dumps(v, ensure_ascii=False,
@@ -39,6 +40,7 @@ int main(void)
     suite_add_tcase(s, check_ws_tcase());
     suite_add_tcase(s, check_envelope_tcase());
     suite_add_tcase(s, check_accept_tcase());
+    suite_add_tcase(s, check_fs_tcase());
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     failed = srunner_ntests_failed(sr);

@@ -18,5 +18,6 @@ TCase *check_core_tcase(void);
 TCase *check_ws_tcase(void);
 TCase *check_envelope_tcase(void);
 TCase *check_accept_tcase(void);
+TCase *check_fs_tcase(void);
 
 #endif /* CHECK_FASTEXC_H */
