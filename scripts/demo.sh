@@ -36,7 +36,7 @@ esac
 
 stop
 rm -rf "$root"
-mkdir -p "$root/htdocs/lua" "$root/modules"
+mkdir -p "$root/htdocs/lua" "$root/htdocs/private" "$root/modules"
 cp "$top/.libs/mod_fastexc.so" "$root/modules/"
 # the C API demo module, built like any third-party module
 (cd "$root/modules" && cp "$top/c-modules/fastexc_test/mod_fastexc_test.c" . &&
@@ -87,6 +87,7 @@ Try (every answer is byte for byte what FastAPI's HTTPException sends):
   curl -i $u/teapot                         # 418 I'm a Teapot, X-Tea header
   curl -i $u/validation                     # 422, a JSON detail
   curl -i $u/maintenance                    # 503 with Retry-After
+  curl -i $u/private/x                      # 403: its <Directory> denies first
   curl -i $u/secure                         # 401 + WWW-Authenticate
   curl -i -H 'Authorization: Bearer nope' $u/secure      # 403
   curl -i -H 'Authorization: Bearer letmein' $u/secure   # 200, the file
