@@ -249,8 +249,13 @@ int fastexc_early_unmapped(request_rec *r, int most)
     char *name;
     int i;
 
-    if (!fs || !r->filename
-        || apr_filepath_merge(&name, NULL, r->filename,
+    if (!fs || !r->filename) {
+        return 0;
+    }
+    /* the file name as ap_directory_walk() matches it; most are already */
+    name = r->filename;
+    if (!fastexc_fs_canonical(name)
+        && apr_filepath_merge(&name, NULL, r->filename,
                               APR_FILEPATH_NOTRELATIVE, r->pool)
            != APR_SUCCESS) {
         return 0;

@@ -159,3 +159,23 @@ int fastexc_fs_covers(const char *dir, const char *filename)
            || (n > 1 && !strncmp(filename, dir, n - 1)
                && filename[n - 1] == '\0');
 }
+
+int fastexc_fs_canonical(const char *path)
+{
+    const char *seg = path;
+
+    if (*path != '/') {
+        return 0;
+    }
+    while (*seg == '/') {
+        const char *end = strchr(++seg, '/');
+        apr_size_t len = end ? (apr_size_t)(end - seg) : strlen(seg);
+
+        if (!len || (seg[0] == '.' && (len == 1
+                                       || (len == 2 && seg[1] == '.')))) {
+            return 0;   /* "//", "/./", "/../", a trailing "/" */
+        }
+        seg += len;
+    }
+    return 1;
+}

@@ -140,6 +140,33 @@ START_TEST(test_fs_covers)
 }
 END_TEST
 
+static const struct {
+    const char *label, *path;
+    int canonical;
+} canonical_cases[] = {
+    { "a file", "/var/www/html/api/x", 1 },
+    { "the root's file", "/x", 1 },
+    { "dots inside names", "/var/www/a.b/..c/.d/e..", 1 },
+    { "the root", "/", 0 },
+    { "a trailing /", "/var/www/html/", 0 },
+    { "//", "/var//www", 0 },
+    { "leading //", "//var/www", 0 },
+    { "/./", "/var/./www", 0 },
+    { "/../", "/var/../etc/passwd", 0 },
+    { "a trailing /.", "/var/www/.", 0 },
+    { "a trailing /..", "/var/www/..", 0 },
+    { "relative", "var/www", 0 },
+    { "empty", "", 0 },
+};
+
+START_TEST(test_fs_canonical)
+{
+    ck_assert_msg(fastexc_fs_canonical(canonical_cases[_i].path)
+                  == canonical_cases[_i].canonical, "%s",
+                  canonical_cases[_i].label);
+}
+END_TEST
+
 TCase *check_fs_tcase(void)
 {
     TCase *tc = tcase_create("fs");
@@ -147,5 +174,6 @@ TCase *check_fs_tcase(void)
     tcase_add_loop_test(tc, test_fs_directive, 0, N(directive_cases));
     tcase_add_loop_test(tc, test_fs_reads_map, 0, N(reads_cases));
     tcase_add_loop_test(tc, test_fs_covers, 0, N(covers_cases));
+    tcase_add_loop_test(tc, test_fs_canonical, 0, N(canonical_cases));
     return tc;
 }
