@@ -24,7 +24,7 @@ SRC      = src/fastexc_accept.c src/fastexc_envelope.c src/fastexc_fs.c \
 GLUE     = glue/mod_fastexc_account.c glue/mod_fastexc_backend.c \
            glue/mod_fastexc_config.c \
            glue/mod_fastexc_directives.c glue/mod_fastexc_directives_render.c \
-           glue/mod_fastexc_directives_warn.c \
+           glue/mod_fastexc_directives_warn.c glue/mod_fastexc_directives_ws.c \
            glue/mod_fastexc_early.c glue/mod_fastexc_error.c \
            glue/mod_fastexc_metrics.c glue/mod_fastexc_negotiate.c \
            glue/mod_fastexc_raise.c \
