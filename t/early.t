@@ -6,7 +6,8 @@
 # the mapping finds, a server's Options that refuse links. Each case is
 # checked by its answer and by the debug line that says which way it went
 # (FX0046 not mapped, FX0047 mapped, and which section). Throwaway httpds:
-# each configuration is the case.
+# each configuration is the case. The shapes a section takes: a <Files>
+# inside a <Directory>, a <RequireAll>, a <DirectoryMatch>.
 use strict;
 use warnings FATAL => 'all';
 
@@ -20,10 +21,9 @@ my $docroot = "$dir/htdocs";
 my $JSON = 'application/json';
 my $html403 = qr{<title>403 Forbidden</title>};
 
-File::Path::make_path(map({ "$docroot/$_" } qw(denied hdr ht v api)),
+File::Path::make_path(map({ "$docroot/$_" } qw(denied hdr ht v api nest ra)),
                       "$dir/cgi", { mode => 0755 });
-for my $f ("$docroot/denied/f.txt", "$docroot/hdr/f.txt", "$docroot/ht/f.txt",
-           "$docroot/v/f.txt") {
+for my $f (map { "$docroot/$_/f.txt" } qw(denied hdr ht v nest ra)) {
     open my $fh, '>', $f or die "$f: $!";
     print $fh "a file\n";
     close $fh;
@@ -37,7 +37,7 @@ for my $f ("$docroot/denied/f.txt", "$docroot/hdr/f.txt", "$docroot/ht/f.txt",
 }
 
 my %ports = map { $_ => fx_free_port() }
-    qw(debian merging lean vhost ifmap exprmap links);
+    qw(debian merging lean vhost ifmap exprmap links shapes regex);
 my %srv;
 my @modules = qw(mpm_event authz_core authn_core auth_basic alias headers);
 
@@ -219,6 +219,56 @@ $lean_dirs
 </Location>
 EOF
 
+# the shapes a section takes: a <Files> inside a <Directory>, a
+# <RequireAll>; a regular expression, which may cover any file
+$srv{shapes} = fxt_httpd_start(dir => $dir, name => 'shapes',
+    ports => [$ports{shapes}], modules => \@modules, conf => <<"EOF");
+Listen 127.0.0.1:$ports{shapes}
+$lean_dirs
+<Directory $docroot/nest>
+    <Files "*.txt">
+        Header always set X-Nested yes
+    </Files>
+</Directory>
+<Directory $docroot/ra>
+    <RequireAll>
+        Require all granted
+        Require not env FASTEXC_NEVER_SET
+    </RequireAll>
+</Directory>
+<Location /api>
+    FastExcRaise 404 "api"
+</Location>
+Alias /nest $docroot/nest
+<Location /nest>
+    FastExcRaise 404 "nest"
+</Location>
+Alias /ra $docroot/ra
+<Location /ra>
+    FastExcRaise 404 "ra"
+</Location>
+Alias /ra-own $docroot/ra
+<Location /ra-own>
+    Require all granted
+    FastExcRaise 404 "ra-own"
+</Location>
+EOF
+$srv{regex} = fxt_httpd_start(dir => $dir, name => 'regex',
+    ports => [$ports{regex}], modules => \@modules, conf => <<"EOF");
+Listen 127.0.0.1:$ports{regex}
+$lean_dirs
+<DirectoryMatch "^/nowhere-[0-9]+/">
+    Require all denied
+</DirectoryMatch>
+<Location /api>
+    FastExcRaise 404 "api"
+</Location>
+<Location /own>
+    Require all granted
+    FastExcRaise 404 "own"
+</Location>
+EOF
+
 # mapped: 1 (FX0047, naming the section), 0 (FX0046), undef (no line
 # either way: FastExcRaiseEarly Off, or the server maps every raise)
 my @cases = (
@@ -272,6 +322,24 @@ my @cases = (
     { label => 'the same in a host whose own <Directory> denies: 403',
       srv => 'lean', port => 'vhost', path => '/v/f.txt', status => 403,
       body_like => $html403, mapped => 1 },
+    { label => 'a <Files> inside a <Directory>: where it is, mapped',
+      srv => 'shapes', path => '/nest/f.txt', status => 404,
+      body => '{"detail":"nest"}', header => ['X-Nested', 'yes'],
+      mapped => 1 },
+    { label => 'beside it, not mapped', srv => 'shapes', path => '/api/x',
+      status => 404, body => '{"detail":"api"}', mapped => 0 },
+    { label => 'a <RequireAll> in a <Directory>: mapped',
+      srv => 'shapes', path => '/ra/f.txt', status => 404,
+      body => '{"detail":"ra"}', mapped => 1 },
+    { label => 'the same with the <Location>\'s own Require: not mapped',
+      srv => 'shapes', path => '/ra-own/f.txt', status => 404,
+      body => '{"detail":"ra-own"}', mapped => 0 },
+    { label => 'a <DirectoryMatch> that denies: it may cover any file',
+      srv => 'regex', path => '/api/x', status => 404,
+      body => '{"detail":"api"}', mapped => 1 },
+    { label => 'the same with the <Location>\'s own Require: not mapped',
+      srv => 'regex', path => '/own/x', status => 404,
+      body => '{"detail":"own"}', mapped => 0 },
     { label => 'an <If> reads the file name: mapped',
       srv => 'ifmap', path => '/api/x', status => 404,
       body => '{"detail":"api"}', mapped => undef },
