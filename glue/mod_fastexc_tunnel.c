@@ -30,21 +30,11 @@
  * the tunnel they watch for the request in flight (NULL: none). */
 typedef struct fastexc_tunnel_watch {
     fastexc_tunnel_t *t;
-    /* t while its reads here may take the short way (fastexc_tunnel_pass:
+    /* t while its reads here may take the short way (fastexc_ws_dir_pass:
      * tunnelling, nothing pending or decided), else NULL: one test */
     fastexc_tunnel_t *fast;
     ap_filter_t *in, *out;
 } fastexc_tunnel_watch_t;
-
-/* One direction of a tunnel's frames. Of the current data frame's
- * payload, reads may pass over pass bytes by their length alone
- * (fastexc_tunnel_pass); rd.skip is updated from it only when rd is
- * needed (fastexc_tunnel_sync), as it was synced bytes ago (where
- * fastexc_tunnel_ends moved rd on to a later frame, as of that). */
-typedef struct {
-    fastexc_ws_reader_t rd;
-    apr_uint64_t pass, synced;
-} fastexc_tunnel_dir_t;
 
 /* A proxied WebSocket tunnel watched for FastExcWebSocketTunnelClose: from
  * mod_proxy_http's backend request (create_req) until the request ends.
@@ -57,8 +47,8 @@ struct fastexc_tunnel {
     apr_pool_t *origin_pool;    /* the backend request's, until released */
     fastexc_tunnel_watch_t *origin_w;  /* on the backend connection */
     fastexc_tunnel_watch_t *client_w;  /* on r->connection */
-    fastexc_tunnel_dir_t down;  /* backend -> client frames */
-    fastexc_tunnel_dir_t up;    /* client -> backend frames */
+    fastexc_ws_dir_t down;      /* backend -> client frames */
+    fastexc_ws_dir_t up;        /* client -> backend frames */
     int started;                /* the backend answered 101: tunnelling */
     int counted;                /* in the gauge of tunnels watched */
     int origin_ended;           /* the backend closed, failed or was cut */
@@ -283,8 +273,8 @@ int fastexc_tunnel_create_req(request_rec *r, request_rec *pr)
     t = apr_pcalloc(r->pool, sizeof(*t));
     t->r = r;
     t->dc = dc;
-    fastexc_ws_tracker_init(&t->down.rd);
-    fastexc_ws_tracker_init(&t->up.rd);
+    fastexc_ws_dir_init(&t->down);
+    fastexc_ws_dir_init(&t->up);
     t->origin_c = oc;
     t->origin_pool = pr->pool;
     /* make_fake_req() gave pr the connection's filters before this hook:
@@ -334,114 +324,6 @@ static void fastexc_tunnel_start(fastexc_tunnel_t *t)
         fastexc_stop_register(&t->stop, ap_get_conn_socket(t->origin_c),
                               closes);
     }
-}
-
-/* The short way, for most reads: all of what a read returned lies inside
- * the current data frame's payload, short of its end, and ends with data
- * (no EOS). Passed over by its length, never read (nor morphed): returns
- * NULL. Else the bucket it stopped at, what came before it passed over:
- * for fastexc_tunnel_ends. Inline and small: it runs for every read a
- * tunnel makes. */
-static APR_INLINE apr_bucket *fastexc_tunnel_pass(fastexc_tunnel_dir_t *d,
-                                                  apr_bucket_brigade *bb)
-{
-    apr_uint64_t left = d->pass;
-    apr_size_t n = 0;
-    apr_bucket *e;
-
-    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
-         e = APR_BUCKET_NEXT(e)) {
-        n = e->length;
-        if (n >= left) {
-            break;      /* the frame ends, or a length not known yet */
-        }
-        left -= n;
-    }
-    d->pass = left;
-    if (e != APR_BRIGADE_SENTINEL(bb)) {
-        return e;
-    }
-    /* nothing, or an EOS last (metadata has no length) */
-    return n ? NULL : APR_BRIGADE_LAST(bb);
-}
-
-/* What data bucket e holds, read without blocking (NULL: it cannot be). */
-typedef struct {
-    const char *data;
-    apr_size_t len;
-} fastexc_tunnel_bytes_t;
-
-static __attribute__((noinline))
-fastexc_tunnel_bytes_t fastexc_tunnel_read(apr_bucket *e)
-{
-    fastexc_tunnel_bytes_t b;
-
-    if (apr_bucket_read(e, &b.data, &b.len, APR_NONBLOCK_READ)
-        != APR_SUCCESS) {
-        b.data = NULL;
-    }
-    return b;
-}
-
-/* The short way stopped at e: where the frame under way ends in it, the
- * frames that follow in e (whole headers of frames other than a Close, a
- * last payload going on past e) are passed over and the short way goes on
- * (most frame ends): NULL. Else the bucket to follow from, the long way.
- * Out of line: a few times per MiB. */
-static __attribute__((noinline))
-apr_bucket *fastexc_tunnel_ends(fastexc_tunnel_dir_t *d,
-                                apr_bucket_brigade *bb, apr_bucket *e)
-{
-    apr_uint64_t left = d->pass;
-    fastexc_tunnel_bytes_t b;
-
-    while (e != APR_BRIGADE_SENTINEL(bb)) {
-        /* left: 0 where no data frame is under way */
-        b.len = e->length;
-        if (!left || b.len == (apr_size_t)-1 || left >= b.len) {
-            break;
-        }
-        if (e->type == &apr_bucket_type_heap) {
-            /* core's: read as heap_bucket_read() does, without a call */
-            b.data = ((apr_bucket_heap *)e->data)->base + e->start;
-        }
-        else if (!(b = fastexc_tunnel_read(e)).data || b.len <= left) {
-            break;
-        }
-        b.len = fastexc_ws_tracker_hop(&d->rd, (const unsigned char *)b.data
-                                       + left, b.len - left);
-        if (!b.len) {
-            break;
-        }
-        left = d->synced = b.len;   /* rd.skip, as of the end of e */
-        for (e = APR_BUCKET_NEXT(e); e != APR_BRIGADE_SENTINEL(bb);
-             e = APR_BUCKET_NEXT(e)) {
-            if (e->length >= left) {
-                break;
-            }
-            left -= e->length;
-        }
-    }
-    d->pass = left;
-    if (e != APR_BRIGADE_SENTINEL(bb)) {
-        return e;
-    }
-    /* an EOS last (metadata has no length) is for the long way */
-    return APR_BUCKET_IS_METADATA(APR_BRIGADE_LAST(bb))
-           ? APR_BRIGADE_LAST(bb) : NULL;
-}
-
-/* d->rd as the reads so far left it, before the long way reads it. */
-static void fastexc_tunnel_sync(fastexc_tunnel_dir_t *d)
-{
-    d->rd.skip -= d->synced - d->pass;
-    d->synced = d->pass;
-}
-
-/* After the long way: what the short way may pass over next. */
-static void fastexc_tunnel_synced(fastexc_tunnel_dir_t *d)
-{
-    d->pass = d->synced = fastexc_ws_reader_skippable(&d->rd);
 }
 
 /* A restart or stop is under way: forward the whole frames of what was
@@ -529,7 +411,7 @@ apr_status_t fastexc_tunnel_origin_read(fastexc_tunnel_t *t,
         fastexc_tunnel_start(t);
     }
     if (rv == APR_SUCCESS) {
-        fastexc_tunnel_sync(&t->down);
+        fastexc_ws_dir_sync(&t->down);
         if (from) {
             /* the short way passed over what came before */
             fastexc_ws_tracker_follow(&t->down.rd, bb, from);
@@ -543,7 +425,7 @@ apr_status_t fastexc_tunnel_origin_read(fastexc_tunnel_t *t,
         else {
             fastexc_ws_tracker_follow(&t->down.rd, bb, APR_BRIGADE_FIRST(bb));
         }
-        fastexc_tunnel_synced(&t->down);
+        fastexc_ws_dir_synced(&t->down);
         /* the thread that wakes a listed tunnel cuts it at once only at a
          * frame boundary: told when that changes (never on the short way,
          * which stays inside a frame) */
@@ -611,11 +493,23 @@ apr_status_t fastexc_tunnel_origin_slow(ap_filter_t *f, apr_bucket_brigade *bb,
 }
 
 /* ap_get_brigade(f->next, ...) on the short way: in 2.4 it is only this
- * call behind a NULL test, and below a connection filter there is always
- * core's: a hop less per read. */
+ * call behind a NULL test (util_filter.c), and below a connection filter
+ * there is always another (the network's: core's, mod_http2's; mod_logio's
+ * above it, built into Debian's httpd): a hop less per read. */
 #define fastexc_tunnel_next(f, bb, mode, block, readbytes) \
     ((f)->next->frec->filter_func.in_func((f)->next, bb, mode, block, \
                                           readbytes))
+
+/* A read of the backend on the short way that did not succeed (EAGAIN,
+ * EOF, an error): the long way. A call of its own, so that the short way
+ * sets up no argument of the other call's before it knows which. */
+static __attribute__((noinline))
+apr_status_t fastexc_tunnel_origin_failed(fastexc_tunnel_t *t,
+                                          apr_bucket_brigade *bb,
+                                          apr_status_t rv)
+{
+    return fastexc_tunnel_origin_read(t, bb, AP_MODE_READBYTES, rv, NULL);
+}
 
 /* The backend's bytes, read for the client: the frames going to the
  * client are followed here, and the backend's end seen. */
@@ -633,12 +527,22 @@ static apr_status_t fastexc_tunnel_origin_in(ap_filter_t *f,
         return fastexc_tunnel_origin_slow(f, bb, mode, block, readbytes);
     }
     rv = fastexc_tunnel_next(f, bb, mode, block, readbytes);
-    if (rv != APR_SUCCESS || fastexc_stop_told(&t->stop)) {
-        return fastexc_tunnel_origin_read(t, bb, mode, rv, NULL);
+    if (rv != APR_SUCCESS) {
+        return fastexc_tunnel_origin_failed(t, bb, rv);
     }
     /* rv is APR_SUCCESS: not kept across the calls below */
-    if (!(from = fastexc_tunnel_pass(&t->down, bb))
-        || !(from = fastexc_tunnel_ends(&t->down, bb, from))) {
+    if (!(from = fastexc_ws_dir_pass(&t->down, bb))) {
+        return APR_SUCCESS;
+    }
+    /* told of a restart or stop: the long way cuts at the first frame end,
+     * from the read's start. Asked only here: a read with no frame end in
+     * it has nothing to cut at, and the cut would forward it all, as the
+     * short way does. */
+    if (fastexc_stop_told(&t->stop)) {
+        fastexc_ws_dir_unpass(&t->down, bb, from);
+        return fastexc_tunnel_origin_read(t, bb, mode, APR_SUCCESS, NULL);
+    }
+    if (!(from = fastexc_ws_dir_ends(&t->down, bb, from))) {
         return APR_SUCCESS;
     }
     return fastexc_tunnel_origin_read(t, bb, mode, APR_SUCCESS, from);
@@ -662,13 +566,13 @@ apr_status_t fastexc_tunnel_client_read(fastexc_tunnel_t *t,
         }
         return rv;
     }
-    fastexc_tunnel_sync(&t->up);
+    fastexc_ws_dir_sync(&t->up);
     /* from: the short way passed over what came before */
     if (fastexc_ws_tracker_follow(&t->up.rd, bb,
                                   from ? from : APR_BRIGADE_FIRST(bb))) {
         t->client_gone = 1;
     }
-    fastexc_tunnel_synced(&t->up);
+    fastexc_ws_dir_synced(&t->up);
     if (t->close_sent && t->up.rd.state == FASTEXC_WS_CLOSED) {
         t->handshake_done = 1;
     }
@@ -702,6 +606,15 @@ apr_status_t fastexc_tunnel_client_slow(ap_filter_t *f, apr_bucket_brigade *bb,
         NULL);
 }
 
+/* The same for a read of the client. */
+static __attribute__((noinline))
+apr_status_t fastexc_tunnel_client_failed(fastexc_tunnel_t *t,
+                                          apr_bucket_brigade *bb,
+                                          apr_status_t rv)
+{
+    return fastexc_tunnel_client_read(t, bb, AP_MODE_READBYTES, rv, NULL);
+}
+
 /* The client's bytes, read for the backend: its frames are followed. */
 static apr_status_t fastexc_tunnel_client_in(ap_filter_t *f,
                                              apr_bucket_brigade *bb,
@@ -718,11 +631,11 @@ static apr_status_t fastexc_tunnel_client_in(ap_filter_t *f,
     }
     rv = fastexc_tunnel_next(f, bb, mode, block, readbytes);
     if (rv != APR_SUCCESS) {
-        return fastexc_tunnel_client_read(t, bb, mode, rv, NULL);
+        return fastexc_tunnel_client_failed(t, bb, rv);
     }
     /* rv is APR_SUCCESS: not kept across the calls below */
-    if (!(from = fastexc_tunnel_pass(&t->up, bb))
-        || !(from = fastexc_tunnel_ends(&t->up, bb, from))) {
+    if (!(from = fastexc_ws_dir_pass(&t->up, bb))
+        || !(from = fastexc_ws_dir_ends(&t->up, bb, from))) {
         return APR_SUCCESS;
     }
     return fastexc_tunnel_client_read(t, bb, mode, APR_SUCCESS, from);

@@ -132,7 +132,7 @@ apr_size_t fastexc_ws_tracker_head(fastexc_ws_reader_t *rd,
  *  return how much of that payload is still to come, also put in
  *  rd->skip. Else 0 and nothing changes (the bytes are to be followed the
  *  long way). At most avail bytes are looked at. A tunnel passes over most
- *  frame ends this way. */
+ *  frame ends this way (fastexc_ws_dir_ends). */
 apr_uint64_t fastexc_ws_tracker_hop(fastexc_ws_reader_t *rd,
                                     const unsigned char *p, apr_size_t avail);
 
@@ -153,5 +153,87 @@ int fastexc_ws_tracker_follow(fastexc_ws_reader_t *rd,
 apr_size_t fastexc_ws_reader_feed_frame(fastexc_ws_reader_t *rd,
                                         const unsigned char *data,
                                         apr_size_t len);
+
+/** One direction of a tunnel's frames, followed as the tunnel reads them
+ *  (fastexc_ws_dir_init). Of the current data frame's payload, reads may
+ *  pass over pass bytes by their length alone (fastexc_ws_dir_pass);
+ *  rd.skip is brought up to date only when rd is needed
+ *  (fastexc_ws_dir_sync), as it was synced bytes ago (where
+ *  fastexc_ws_dir_ends moved rd on to a later frame, as of that). pass is
+ *  not 0 only inside the payload of a frame other than a Close (of a
+ *  tracker, in MORE): fastexc_ws_dir_ends relies on it. */
+typedef struct {
+    fastexc_ws_reader_t rd;
+    apr_uint64_t pass, synced;
+} fastexc_ws_dir_t;
+
+/** A tracker at the start of a frame stream, nothing to pass over. */
+void fastexc_ws_dir_init(fastexc_ws_dir_t *d);
+
+/** The short way, for most reads: all of what a read returned (bb) lies
+ *  inside the current data frame's payload, short of its end, and ends
+ *  with data (no EOS). Passed over by its length, never read (nor
+ *  morphed): returns NULL. Else the bucket it stopped at, what came
+ *  before it passed over: for fastexc_ws_dir_ends. Inline and small: a
+ *  tunnel runs it for every read. */
+static APR_INLINE apr_bucket *fastexc_ws_dir_pass(fastexc_ws_dir_t *d,
+                                                  apr_bucket_brigade *bb)
+{
+    apr_uint64_t left = d->pass;
+    apr_size_t n = 0;
+    apr_bucket *e;
+
+    for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
+         e = APR_BUCKET_NEXT(e)) {
+        n = e->length;
+        if (n >= left) {
+            break;      /* the frame ends, or a length not known yet */
+        }
+        left -= n;
+    }
+    d->pass = left;
+    if (e != APR_BRIGADE_SENTINEL(bb)) {
+        return e;
+    }
+    /* nothing, or an EOS last (metadata has no length) */
+    return n ? NULL : APR_BRIGADE_LAST(bb);
+}
+
+/** Undo fastexc_ws_dir_pass() that stopped at e: what it passed over is
+ *  to be followed again, from the first bucket of bb. */
+static APR_INLINE void fastexc_ws_dir_unpass(fastexc_ws_dir_t *d,
+                                             apr_bucket_brigade *bb,
+                                             apr_bucket *e)
+{
+    apr_bucket *b;
+
+    for (b = APR_BRIGADE_FIRST(bb); b != e; b = APR_BUCKET_NEXT(b)) {
+        d->pass += b->length;
+    }
+}
+
+/** Where fastexc_ws_dir_pass() stopped at e: where the frame under way
+ *  ends in it, the frames that follow in e (whole headers of frames other
+ *  than a Close, a last payload going on past e) are passed over as
+ *  fastexc_ws_tracker_hop() does, and the short way goes on to the end
+ *  of bb (most frame ends): NULL. Else the bucket to follow from
+ *  (fastexc_ws_dir_sync, then fastexc_ws_tracker_follow), what came
+ *  before it passed over; NULL too for an empty bb. Buckets are read
+ *  without blocking, only where a frame ends in them. */
+apr_bucket *fastexc_ws_dir_ends(fastexc_ws_dir_t *d, apr_bucket_brigade *bb,
+                                apr_bucket *e);
+
+/** d->rd as the reads so far left it, before the long way reads it. */
+static APR_INLINE void fastexc_ws_dir_sync(fastexc_ws_dir_t *d)
+{
+    d->rd.skip -= d->synced - d->pass;
+    d->synced = d->pass;
+}
+
+/** After the long way: what the short way may pass over next. */
+static APR_INLINE void fastexc_ws_dir_synced(fastexc_ws_dir_t *d)
+{
+    d->pass = d->synced = fastexc_ws_reader_skippable(&d->rd);
+}
 
 #endif /* FASTEXC_WS_H */

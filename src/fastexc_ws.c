@@ -2,7 +2,7 @@
  * fastexc_ws.c - RFC 6455 pieces for closing a WebSocket with a code and a
  * reason: close codes, UTF-8 cutting, the accept key, Close frames, a
  * reader for the client's frames after our Close, and the tracker that
- * follows a tunnel's frames.
+ * follows a tunnel's frames as the tunnel reads them.
  */
 #include <string.h>
 
@@ -265,38 +265,55 @@ apr_size_t fastexc_ws_tracker_head(fastexc_ws_reader_t *rd,
     return need;
 }
 
+/* fastexc_ws_tracker_hop() once its tracker is known to be in the payload
+ * of a frame other than a Close: inline, for fastexc_ws_dir_ends. */
+static APR_INLINE apr_uint64_t fastexc_ws_hop(fastexc_ws_reader_t *rd,
+                                              const unsigned char *p,
+                                              apr_size_t avail)
+{
+    apr_size_t need;
+    apr_uint64_t plen;
+    unsigned char h0, h1;
+
+    /* each turn takes a header (2 bytes at least): avail bounds them */
+    for (;;) {
+        if (avail < 2) {
+            return 0;   /* a header in part, or none */
+        }
+        h0 = p[0];
+        h1 = p[1];
+        if ((h0 & 0x0F) == 8) {
+            return 0;   /* a Close's: fed */
+        }
+        need = fastexc_ws_head_size(p);
+        if (avail < need || !fastexc_ws_head_len(p, &plen)) {
+            return 0;
+        }
+        avail -= need;
+        if (plen > avail) {
+            break;
+        }
+        /* a whole frame: the next header follows */
+        avail -= plen;
+        p += need + plen;
+    }
+    /* as fastexc_ws_tracker_head() leaves it, that payload begun (h0, h1
+     * kept apart: rd->head could be where p points, as far as a compiler
+     * knows) */
+    rd->head[0] = h0;
+    rd->head[1] = h1;
+    rd->head_len = need;
+    rd->opcode = h0 & 0x0F;
+    return rd->skip = plen - avail;
+}
+
 apr_uint64_t fastexc_ws_tracker_hop(fastexc_ws_reader_t *rd,
                                     const unsigned char *p, apr_size_t avail)
 {
-    apr_size_t off = 0, need;
-    apr_uint64_t plen;
-    const unsigned char *h;
-
     if (!rd->track || !fastexc_ws_reader_skippable(rd)) {
         return 0;
     }
-    /* each turn takes a header (2 bytes at least): avail bounds them */
-    for (;;) {
-        h = p + off;
-        if (avail - off < 2 || (h[0] & 0x0F) == 8) {
-            return 0;   /* a header in part, none, or a Close's */
-        }
-        need = fastexc_ws_head_size(h);
-        if (avail - off < need || !fastexc_ws_head_len(h, &plen)) {
-            return 0;
-        }
-        off += need;
-        if (plen > avail - off) {
-            break;
-        }
-        off += plen;    /* a whole frame: the next header follows */
-    }
-    /* as fastexc_ws_tracker_head() leaves it, that payload begun */
-    rd->head[0] = h[0];
-    rd->head[1] = h[1];
-    rd->head_len = need;
-    rd->opcode = h[0] & 0x0F;
-    return rd->skip = plen - (avail - off);
+    return fastexc_ws_hop(rd, p, avail);
 }
 
 int fastexc_ws_tracker_follow(fastexc_ws_reader_t *rd,
@@ -367,4 +384,118 @@ apr_size_t fastexc_ws_reader_feed_frame(fastexc_ws_reader_t *rd,
     n = (rd->skip < len - i) ? (apr_size_t)rd->skip : len - i;
     fastexc_ws_reader_feed(rd, data + i, n);
     return i + n;
+}
+
+void fastexc_ws_dir_init(fastexc_ws_dir_t *d)
+{
+    fastexc_ws_tracker_init(&d->rd);
+    d->pass = d->synced = 0;
+}
+
+/* The frame under way ends in e (len bytes at data, left of them its
+ * payload's): the headers after it are taken (fastexc_ws_hop) and the
+ * buckets the next payload covers passed over. Returns the bucket where
+ * that payload ends (the sentinel if beyond bb), *left what of it is
+ * still to come there; NULL if nothing could be taken (d unchanged). */
+static APR_INLINE apr_bucket *fastexc_ws_dir_hop(fastexc_ws_dir_t *d,
+                                                 apr_bucket_brigade *bb,
+                                                 apr_bucket *e,
+                                                 const char *data,
+                                                 apr_size_t len,
+                                                 apr_uint64_t *left)
+{
+    apr_uint64_t l = fastexc_ws_hop(&d->rd, (const unsigned char *)data
+                                    + *left, len - *left);
+
+    if (!l) {
+        return NULL;
+    }
+    d->synced = l;      /* rd.skip, as of the end of e */
+    for (e = APR_BUCKET_NEXT(e); e != APR_BRIGADE_SENTINEL(bb);
+         e = APR_BUCKET_NEXT(e)) {
+        if (e->length >= l) {
+            break;
+        }
+        l -= e->length;
+    }
+    *left = l;
+    return e;
+}
+
+/* fastexc_ws_dir_ends passed over the rest of bb (not empty): left to
+ * pass over next. */
+static APR_INLINE apr_bucket *fastexc_ws_dir_end(fastexc_ws_dir_t *d,
+                                                 apr_bucket_brigade *bb,
+                                                 apr_uint64_t left)
+{
+    d->pass = left;
+    /* an EOS last (metadata has no length) is for the long way */
+    return APR_BUCKET_IS_METADATA(APR_BRIGADE_LAST(bb))
+           ? APR_BRIGADE_LAST(bb) : NULL;
+}
+
+/* fastexc_ws_dir_ends from a bucket of any type on, as many frame ends
+ * as there are: read where a frame ends in it. Out of line, so that the
+ * first frame end in a heap bucket (most) is followed without a call, nor
+ * the registers a loop and a call need saved. */
+static __attribute__((noinline))
+apr_bucket *fastexc_ws_dir_ends_all(fastexc_ws_dir_t *d,
+                                    apr_bucket_brigade *bb, apr_bucket *e,
+                                    apr_uint64_t left)
+{
+    const char *data;
+    apr_size_t len;
+    apr_bucket *next;
+
+    for (;;) {
+        len = e->length;
+        if (len == (apr_size_t)-1 || left >= len) {
+            break;
+        }
+        if (e->type == &apr_bucket_type_heap) {
+            data = ((apr_bucket_heap *)e->data)->base + e->start;
+        }
+        else if (apr_bucket_read(e, &data, &len, APR_NONBLOCK_READ)
+                 != APR_SUCCESS || len <= left) {
+            break;
+        }
+        if (!(next = fastexc_ws_dir_hop(d, bb, e, data, len, &left))) {
+            break;
+        }
+        if ((e = next) == APR_BRIGADE_SENTINEL(bb)) {
+            return fastexc_ws_dir_end(d, bb, left);
+        }
+    }
+    d->pass = left;
+    return e;
+}
+
+apr_bucket *fastexc_ws_dir_ends(fastexc_ws_dir_t *d, apr_bucket_brigade *bb,
+                                apr_bucket *e)
+{
+    apr_uint64_t left = d->pass;
+    apr_bucket *next;
+
+    if (e == APR_BRIGADE_SENTINEL(bb)) {
+        return NULL;    /* nothing was read */
+    }
+    if (!left) {
+        return e;       /* no data frame under way: a header, a Close... */
+    }
+    /* in a payload, which ends in e: left of it */
+    if (e->type != &apr_bucket_type_heap) {
+        return fastexc_ws_dir_ends_all(d, bb, e, left);
+    }
+    /* core's: read as heap_bucket_read() does, without a call */
+    if (left >= e->length
+        || !(next = fastexc_ws_dir_hop(
+                 d, bb, e, ((apr_bucket_heap *)e->data)->base + e->start,
+                 e->length, &left))) {
+        return e;       /* d->pass is left still */
+    }
+    if (next == APR_BRIGADE_SENTINEL(bb)) {
+        return fastexc_ws_dir_end(d, bb, left);
+    }
+    /* another frame ends in this read */
+    return fastexc_ws_dir_ends_all(d, bb, next, left);
 }

@@ -1,7 +1,7 @@
 /*
  * check_ws.c - Check tests of the pure WebSocket logic: close codes, keys,
- * Close frames, UTF-8 cutting, the client frame reader and the tunnel frame
- * tracker. (check_fastexc.c runs them.)
+ * Close frames, UTF-8 cutting, the client frame reader, the tunnel frame
+ * tracker and a tunnel's directions. (check_fastexc.c runs them.)
  */
 #include <check.h>
 #include <math.h>
@@ -643,6 +643,103 @@ START_TEST(test_ws_tracker_follow)
 }
 END_TEST
 
+/* A tunnel's direction (fastexc_ws_dir_t) read by reads of per_read
+ * buckets of bucket bytes (heap buckets, as core's, or immortal ones,
+ * which are read), an EOS after the last if eos, each taken as the
+ * tunnel's filters take it: the short way (fastexc_ws_dir_pass), the
+ * frame ends (fastexc_ws_dir_ends), else the long way from where they
+ * stopped. After each read it agrees with a tracker fed every byte so
+ * far; long_way reads took the long way (the others read no bucket). */
+static const struct {
+    const char *label;
+    const char *bytes;
+    apr_size_t len, bucket, per_read;
+    int heap, eos, long_way;
+} dir_cases[] = {
+    { "the next header whole where a frame ends; a frame ending with a "
+      "bucket", "\x82\x0a" "0123456789" "\x82\x0a" "abcdefghij" "\x82\x03"
+      "xyz", 29, 8, 1, 1, 0, 3 },
+    { "the same in buckets of another type (read)", "\x82\x0a" "0123456789"
+      "\x82\x0a" "abcdefghij" "\x82\x03" "xyz", 29, 8, 1, 0, 0, 3 },
+    { "the next payload over the read's next bucket; a header cut",
+      "\x82\x0a" "0123456789" "\x82\x0a" "abcdefghij" "\x82\x03" "xyz", 29,
+      5, 2, 1, 0, 2 },
+    { "a Close after a frame's end", "\x82\x0a" "0123456789"
+      "\x88\x02\x03\xe8", 16, 8, 1, 1, 0, 2 },
+    { "whole frames after a frame's end, then one going on", "\x82\x0a"
+      "0123456789" "\x89\x00" "\x81\x01" "h" "\x82\x08" "abcdefgh", 27, 10, 1,
+      1, 0, 2 },
+    { "the same in buckets of another type (read)", "\x82\x0a" "0123456789"
+      "\x89\x00" "\x81\x01" "h" "\x82\x08" "abcdefgh", 27, 10, 1, 0, 0, 2 },
+    { "masked (client) frames", "\x82\x8a" "mask" "0123456789" "\x82\x83"
+      "mask" "xyz", 25, 12, 1, 1, 0, 2 },
+    { "an EOS after what the frame ends pass over", "\x82\x0a" "0123456789"
+      "\x82\x0a" "abcdef", 20, 5, 2, 1, 1, 2 },
+    { "reads inside one payload", "\x82\x14" "0123456789abcdefghij", 22, 4,
+      2, 1, 0, 2 },
+    { "two frame ends in one read", "\x82\x0a" "0123456789" "\x82\x04" "abcd"
+      "\x82\x08" "efghijkl", 28, 5, 2, 1, 0, 2 },
+    { "the same in buckets of another type (read)", "\x82\x0a" "0123456789"
+      "\x82\x04" "abcd" "\x82\x08" "efghijkl", 28, 5, 2, 0, 0, 2 },
+};
+
+START_TEST(test_ws_dir)
+{
+    apr_bucket_alloc_t *ba = apr_bucket_alloc_create(pool);
+    apr_bucket_brigade *bb = apr_brigade_create(pool, ba);
+    fastexc_ws_dir_t d, c;
+    fastexc_ws_reader_t b;
+    const char *p = dir_cases[_i].bytes;
+    apr_size_t len = dir_cases[_i].len, i = 0, n, k;
+    apr_uint64_t before;
+    apr_bucket *from;
+    int long_way = 0, eos = 0;
+
+    fastexc_ws_dir_init(&d);
+    fastexc_ws_tracker_init(&b);
+    while (i < len) {
+        apr_size_t start = i;
+        for (k = 0; k < dir_cases[_i].per_read && i < len; k++, i += n) {
+            n = len - i < dir_cases[_i].bucket ? len - i
+                                               : dir_cases[_i].bucket;
+            APR_BRIGADE_INSERT_TAIL(bb, dir_cases[_i].heap
+                ? apr_bucket_heap_create(p + i, n, NULL, ba)
+                : apr_bucket_immortal_create(p + i, n, ba));
+        }
+        if (dir_cases[_i].eos && i == len) {
+            APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(ba));
+        }
+        before = d.pass;
+        if ((from = fastexc_ws_dir_pass(&d, bb))) {
+            /* what a restart's cut does before the long way */
+            c = d;
+            fastexc_ws_dir_unpass(&c, bb, from);
+            ck_assert_msg(c.pass == before, "%s: unpass", dir_cases[_i].label);
+            from = fastexc_ws_dir_ends(&d, bb, from);
+        }
+        if (from) {
+            long_way++;
+            fastexc_ws_dir_sync(&d);
+            eos = fastexc_ws_tracker_follow(&d.rd, bb, from);
+            fastexc_ws_dir_synced(&d);
+        }
+        fastexc_ws_reader_feed(&b, (const unsigned char *)p + start,
+                               i - start);
+        c = d;
+        fastexc_ws_dir_sync(&c);
+        ck_assert_msg(check_ws_same(&c.rd, &b), "%s: not as fed at %lu",
+                      dir_cases[_i].label, (unsigned long)i);
+        apr_brigade_cleanup(bb);
+    }
+    ck_assert_msg(long_way == dir_cases[_i].long_way, "%s: %d the long way",
+                  dir_cases[_i].label, long_way);
+    ck_assert_msg(eos == dir_cases[_i].eos, "%s: EOS %d", dir_cases[_i].label,
+                  eos);
+    apr_brigade_destroy(bb);
+    apr_bucket_alloc_destroy(ba);
+}
+END_TEST
+
 TCase *check_ws_tcase(void)
 {
     TCase *tc = tcase_create("websocket");
@@ -661,5 +758,6 @@ TCase *check_ws_tcase(void)
     tcase_add_loop_test(tc, test_ws_tracker_head, 0, N(head_cases));
     tcase_add_loop_test(tc, test_ws_tracker_hop, 0, N(hop_cases));
     tcase_add_loop_test(tc, test_ws_tracker_follow, 0, N(follow_cases));
+    tcase_add_loop_test(tc, test_ws_dir, 0, N(dir_cases));
     return tc;
 }
