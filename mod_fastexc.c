@@ -81,9 +81,9 @@ static void fastexc_register_used_hooks(server_rec *s)
          * another module changes it (it notes the URL and declines); then,
          * with mod_proxy's, before core walks the filesystem (core's walk
          * is REALLY_LAST) */
-        ap_hook_translate_name(fastexc_raise_translate, NULL, NULL,
+        ap_hook_translate_name(fastexc_early_translate, NULL, NULL,
                                APR_HOOK_REALLY_FIRST);
-        ap_hook_map_to_storage(fastexc_raise_map_to_storage, NULL, NULL,
+        ap_hook_map_to_storage(fastexc_early_map_to_storage, NULL, NULL,
                                APR_HOOK_FIRST);
     }
     if (uses & FASTEXC_USES_NEGOTIATE) {

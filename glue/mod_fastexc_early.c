@@ -1,10 +1,11 @@
 /*
  * mod_fastexc_early.c - whether a URL a scope surely raises must be mapped
- * to the filesystem first (FastExcRaiseEarly unset; README:
- * FastExcRaiseEarly). Mapping merges the <Directory>, <DirectoryMatch>,
- * <Files> and <FilesMatch> sections that cover the file; a raise reads no
- * file, so only what those sections do to an answer counts
- * (fastexc_fs_directive()). Read once from httpd's configuration tree.
+ * to the filesystem first (README: FastExcRaiseEarly): translate_name
+ * notes it, map_to_storage decides. Mapping merges the <Directory>,
+ * <DirectoryMatch>, <Files> and <FilesMatch> sections that cover the file;
+ * a raise reads no file, so only what those sections do to an answer
+ * counts (fastexc_fs_directive()), read once from httpd's configuration
+ * tree.
  */
 #include "apr_fnmatch.h"
 #include "apr_strings.h"
@@ -16,6 +17,7 @@
 #include "mod_fastexc_private.h"
 #include "mod_fastexc_config.h"
 #include "mod_fastexc_early.h"
+#include "mod_fastexc_raise.h"
 
 /* One section that may change a raise's answer (more than inert). */
 typedef struct {
@@ -226,7 +228,10 @@ int fastexc_early_own_require(const cmd_parms *cmd)
     return own;
 }
 
-int fastexc_early_most(request_rec *r, int own_require)
+/* For a URL its scope (r's configuration: the <Location>s') surely
+ * raises with FastExcRaiseEarly unset: the most a section that covers its
+ * file may do (FASTEXC_FS_*) and leave the answer as it is. */
+static int fastexc_early_most(request_rec *r, int own_require)
 {
     const fastexc_srv_conf *sc = ap_get_module_config(r->server->module_config,
                                                       &fastexc_module);
@@ -240,7 +245,8 @@ int fastexc_early_most(request_rec *r, int own_require)
            : ap_auth_type(r) ? FASTEXC_FS_INERT : FASTEXC_FS_GRANTS;
 }
 
-int fastexc_early_unmapped(request_rec *r, int most)
+/* Whether no section that covers r's file does more than most. */
+static int fastexc_early_unmapped(request_rec *r, int most)
 {
     const fastexc_srv_conf *sc = ap_get_module_config(r->server->module_config,
                                                       &fastexc_module);
@@ -275,4 +281,55 @@ int fastexc_early_unmapped(request_rec *r, int most)
                   "raised without mapping %s: no section that covers it "
                   "can change the answer", name);
     return 1;
+}
+
+/* translate_name. httpd merges <Location> and <If> over the server's
+ * configuration before translate_name, maps the URL to the filesystem
+ * (<Directory>, <Files>, .htaccess: map_to_storage) and merges them again
+ * over the server's. Where, before translation, the scope surely raises
+ * (its first FastExcRaise rule has no condition) and does not say
+ * FastExcRaiseEarly Off, the URL is noted; if translation left it as it
+ * was, the second merge is the first one again, and the URL is not mapped
+ * (as mod_proxy does for ProxyPass URLs): with FastExcRaiseEarly On
+ * whatever the sections say, by default where none that covers the file
+ * can change the answer. Access control in
+ * <Location> runs after, as always. */
+int fastexc_early_translate(request_rec *r)
+{
+    const fastexc_dir_conf *dc;
+    const fastexc_rule_t *first;
+    fastexc_req_conf *rc;
+    int early;
+
+    if (r->main || !fastexc_conf_raise_early_any(r->server)) {
+        return DECLINED;
+    }
+    dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
+    if (dc->rules.raise.list
+        && (early = fastexc_conf_raise_early(dc)) != FASTEXC_EARLY_OFF
+        && (first = APR_ARRAY_IDX(dc->rules.raise.list, 0,
+                                  const fastexc_rule_t *))
+        && !first->cond) {
+        rc = fastexc_raise_state_make(r);
+        rc->early_uri = apr_pstrdup(r->pool, r->uri);
+        rc->early = early;
+        if (early == FASTEXC_EARLY_AUTO) {
+            rc->early_most = fastexc_early_most(r,
+                                                dc->http.own_require == 1);
+        }
+    }
+    return DECLINED;
+}
+
+int fastexc_early_map_to_storage(request_rec *r)
+{
+    fastexc_req_conf *rc = fastexc_raise_state(r);
+
+    if (!rc || !rc->early_uri || r->proxyreq
+        || strcmp(rc->early_uri, r->uri) != 0) {
+        return DECLINED;
+    }
+    rc->unmapped = rc->early == FASTEXC_EARLY_ON
+                   || fastexc_early_unmapped(r, rc->early_most);
+    return rc->unmapped ? OK : DECLINED;
 }

@@ -1,7 +1,6 @@
 /*
  * mod_fastexc_early.h - whether a URL a scope surely raises must be mapped
- * to the filesystem first, where FastExcRaiseEarly leaves it to the
- * configuration (README: FastExcRaiseEarly).
+ * to the filesystem first (README: FastExcRaiseEarly).
  */
 #ifndef MOD_FASTEXC_EARLY_H
 #define MOD_FASTEXC_EARLY_H
@@ -24,15 +23,10 @@ void fastexc_early_read(apr_pool_t *p, server_rec *s);
  * replaces every <Directory>'s Require with the <Location>'s. */
 int fastexc_early_own_require(const cmd_parms *cmd);
 
-/* translate_name, for a URL its scope (r's configuration: the
- * <Location>s') surely raises with FastExcRaiseEarly unset: the most a
- * section that covers its file may do (FASTEXC_FS_*) and leave the answer
- * as it is. own_require: fastexc_early_own_require() of the scope. Only
- * where fastexc_early_read() found the server's sections can leave it. */
-int fastexc_early_most(request_rec *r, int own_require);
-
-/* map_to_storage, for that URL: whether no section that covers r's file
- * does more than most (fastexc_early_most()). */
-int fastexc_early_unmapped(request_rec *r, int most);
+/* The hooks (mod_fastexc.c): translate_name notes a URL its scope surely
+ * raises; map_to_storage leaves it unmapped where FastExcRaiseEarly On or
+ * no section that covers its file can change the answer. */
+int fastexc_early_translate(request_rec *r);
+int fastexc_early_map_to_storage(request_rec *r);
 
 #endif /* MOD_FASTEXC_EARLY_H */

@@ -33,7 +33,6 @@
 #include "mod_fastexc.h"
 #include "mod_fastexc_private.h"
 #include "mod_fastexc_config.h"
-#include "mod_fastexc_early.h"
 #include "mod_fastexc_render.h"
 #include "mod_fastexc_raise.h"
 #include "mod_fastexc_account.h"
@@ -309,57 +308,6 @@ int fastexc_raise_send_raised(request_rec *r, int status)
 
     return rc && rc->raised && rc->raised->status == status
            ? fastexc_raise_send(r, rc->raised) : status;
-}
-
-/* FastExcRaiseEarly. httpd merges <Location> and <If> over the server's
- * configuration before translate_name, maps the URL to the filesystem
- * (<Directory>, <Files>, .htaccess: map_to_storage) and merges them again
- * over the server's. Where, before translation, the scope surely raises
- * (its first FastExcRaise rule has no condition) and does not say
- * FastExcRaiseEarly Off, the URL is noted; if translation left it as it
- * was, the second merge is the first one again, and the URL is not mapped
- * (as mod_proxy does for ProxyPass URLs): with FastExcRaiseEarly On
- * whatever the sections say, by default where none that covers the file
- * can change the answer (mod_fastexc_early.c). Access control in
- * <Location> runs after, as always. */
-int fastexc_raise_translate(request_rec *r)
-{
-    const fastexc_dir_conf *dc;
-    const fastexc_rule_t *first;
-    fastexc_req_conf *rc;
-    int early;
-
-    if (r->main || !fastexc_conf_raise_early_any(r->server)) {
-        return DECLINED;
-    }
-    dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
-    if (dc->rules.raise.list
-        && (early = fastexc_conf_raise_early(dc)) != FASTEXC_EARLY_OFF
-        && (first = APR_ARRAY_IDX(dc->rules.raise.list, 0,
-                                  const fastexc_rule_t *))
-        && !first->cond) {
-        rc = fastexc_raise_state_make(r);
-        rc->early_uri = apr_pstrdup(r->pool, r->uri);
-        rc->early = early;
-        if (early == FASTEXC_EARLY_AUTO) {
-            rc->early_most = fastexc_early_most(r,
-                                                dc->http.own_require == 1);
-        }
-    }
-    return DECLINED;
-}
-
-int fastexc_raise_map_to_storage(request_rec *r)
-{
-    fastexc_req_conf *rc = fastexc_raise_state(r);
-
-    if (!rc || !rc->early_uri || r->proxyreq
-        || strcmp(rc->early_uri, r->uri) != 0) {
-        return DECLINED;
-    }
-    rc->unmapped = rc->early == FASTEXC_EARLY_ON
-                   || fastexc_early_unmapped(r, rc->early_most);
-    return rc->unmapped ? OK : DECLINED;
 }
 
 /* Fixups run after access control and before every handler, mod_proxy's

@@ -71,8 +71,6 @@ const fastexc_exc_t *fastexc_raise_detail(request_rec *r,
                                           const fastexc_dir_conf *dc,
                                           int status);
 
-int fastexc_raise_translate(request_rec *r);
-int fastexc_raise_map_to_storage(request_rec *r);
 int fastexc_raise_fixups(request_rec *r);
 int fastexc_raise_handler(request_rec *r);
 

@@ -29,7 +29,8 @@ void fastexc_stop_unregister(fastexc_stop_entry_t *e);
 /* The event the child stops for (FASTEXC_TUNNEL_*), or -1: not told. */
 int fastexc_stop_ending(fastexc_stop_entry_t *e);
 /* Whether e was told (fastexc_stop_ending() >= 0), as cheaply as a read
- * of a volatile word can be: a tunnel asks on each read. */
+ * of a volatile word can be: a tunnel asks at every read with a frame end
+ * in it. */
 static APR_INLINE int fastexc_stop_told(const fastexc_stop_entry_t *e)
 {
     return e->ending != 0;
