@@ -391,7 +391,7 @@ void *fastexc_conf_srv_create(apr_pool_t *p, server_rec *s)
     fastexc_srv_conf *sc = apr_palloc(p, sizeof(*sc));
 
     sc->early.any = FASTEXC_UNSET;
-    sc->early.raises = FASTEXC_UNSET;
+    sc->early.rules = FASTEXC_UNSET;
     sc->early.reads_map = FASTEXC_UNSET;
     sc->early.fs = NULL;
     sc->negotiate.any = FASTEXC_UNSET;
@@ -407,7 +407,7 @@ void *fastexc_conf_srv_merge(apr_pool_t *p, void *basev, void *addv)
 
     /* only ever set to 1: the main server's or the host's own */
     FASTEXC_MERGE(early.any);
-    FASTEXC_MERGE(early.raises);
+    FASTEXC_MERGE(early.rules);
     FASTEXC_MERGE(early.reads_map);
     FASTEXC_MERGE_PTR(early.fs);
     FASTEXC_MERGE(negotiate.any);

@@ -112,7 +112,7 @@ typedef struct {
         int enabled;                        /* FastExc */
         int early;                          /* FastExcRaiseEarly */
         int own_require;                    /* 1: a <Location> with a
-                                               FastExcRaise holds its own
+                                               rule holds its own
                                                Require (not a directive:
                                                fastexc_early_own_require) */
         apr_hash_t *details;                /* FastExcDetail: status -> its
@@ -159,7 +159,8 @@ void fastexc_conf_mark_nothing(server_rec *s);
 typedef struct {
     struct {                    /* FastExcRaiseEarly */
         int any;                            /* On in a scope of this server */
-        int raises;                         /* a FastExcRaise rule in this
+        int rules;                          /* a FastExcRaise or
+                                               FastExcWebSocket rule in this
                                                server's configuration files */
         int reads_map;                      /* an expression of ours there
                                                reads what the mapping finds

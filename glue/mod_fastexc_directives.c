@@ -437,15 +437,15 @@ static void fastexc_cmd_mark_upgrade(cmd_parms *cmd)
     }
 }
 
-/* A FastExcRaise rule: whether its URLs need mapping before they are
- * raised is decided at post_config (mod_fastexc_early.c) from what the
- * server's sections and this scope hold. */
-static void fastexc_cmd_mark_raise(cmd_parms *cmd, fastexc_dir_conf *dc)
+/* A FastExcRaise or FastExcWebSocket rule: whether the URLs it answers
+ * need mapping first is decided at post_config (mod_fastexc_early.c) from
+ * what the server's sections and this scope hold. */
+static void fastexc_cmd_mark_rule(cmd_parms *cmd, fastexc_dir_conf *dc)
 {
     fastexc_srv_conf *sc = fastexc_cmd_in_files(cmd);
 
     if (sc) {
-        sc->early.raises = 1;
+        sc->early.rules = 1;
     }
     if (fastexc_early_own_require(cmd)) {
         dc->http.own_require = 1;
@@ -474,9 +474,7 @@ static const char *fastexc_cmd_rule(cmd_parms *cmd, void *cfg, int argc,
     if (kind == &fastexc_cmd_ws_kind) {
         fastexc_cmd_mark_upgrade(cmd);
     }
-    else {
-        fastexc_cmd_mark_raise(cmd, cfg);
-    }
+    fastexc_cmd_mark_rule(cmd, cfg);
     if (!rules->list) {
         rules->list = apr_array_make(cmd->pool, 2, sizeof(void *));
     }

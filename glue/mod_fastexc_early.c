@@ -18,6 +18,7 @@
 #include "mod_fastexc_config.h"
 #include "mod_fastexc_early.h"
 #include "mod_fastexc_raise.h"
+#include "mod_fastexc_upgrade.h"
 
 /* One section that may change a raise's answer (more than inert). */
 typedef struct {
@@ -189,7 +190,7 @@ void fastexc_early_read(apr_pool_t *p, server_rec *s)
             ap_set_module_config(vs->module_config, &fastexc_module, sc);
         }
         sc->early.fs = NULL;
-        if (sc->early.raises != 1 || sc->early.reads_map == 1) {
+        if (sc->early.rules != 1 || sc->early.reads_map == 1) {
             continue;
         }
         if (vs != s) {
@@ -287,7 +288,8 @@ static int fastexc_early_unmapped(request_rec *r, int most)
  * configuration before translate_name, maps the URL to the filesystem
  * (<Directory>, <Files>, .htaccess: map_to_storage) and merges them again
  * over the server's. Where, before translation, the scope surely raises
- * (its first FastExcRaise rule has no condition) and does not say
+ * (its first FastExcRaise rule has no condition; for a WebSocket upgrade
+ * in a scope without them, its first FastExcWebSocket rule) and does not say
  * FastExcRaiseEarly Off, the URL is noted; if translation left it as it
  * was, the second merge is the first one again, and the URL is not mapped
  * (as mod_proxy does for ProxyPass URLs): with FastExcRaiseEarly On
@@ -297,6 +299,7 @@ static int fastexc_early_unmapped(request_rec *r, int most)
 int fastexc_early_translate(request_rec *r)
 {
     const fastexc_dir_conf *dc;
+    const apr_array_header_t *rules;
     const fastexc_rule_t *first;
     fastexc_req_conf *rc;
     int early;
@@ -305,14 +308,20 @@ int fastexc_early_translate(request_rec *r)
         return DECLINED;
     }
     dc = ap_get_module_config(r->per_dir_config, &fastexc_module);
-    if (dc->rules.raise.list
+    /* what answers: a FastExcRaise rule (in fixups), else for a WebSocket
+     * upgrade a FastExcWebSocket rule (the upgrade handler) */
+    rules = dc->rules.raise.list;
+    if (!rules && dc->rules.ws.list && fastexc_upgrade_is(r)) {
+        rules = dc->rules.ws.list;
+    }
+    if (rules
         && (early = fastexc_conf_raise_early(dc)) != FASTEXC_EARLY_OFF
-        && (first = APR_ARRAY_IDX(dc->rules.raise.list, 0,
-                                  const fastexc_rule_t *))
+        && (first = APR_ARRAY_IDX(rules, 0, const fastexc_rule_t *))
         && !first->cond) {
         rc = fastexc_raise_state_make(r);
         rc->early_uri = apr_pstrdup(r->pool, r->uri);
         rc->early = early;
+        rc->early_ws = rules != dc->rules.raise.list;
         if (early == FASTEXC_EARLY_AUTO) {
             rc->early_most = fastexc_early_most(r,
                                                 dc->http.own_require == 1);

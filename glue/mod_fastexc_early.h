@@ -13,7 +13,7 @@
 typedef struct fastexc_early_fs fastexc_early_fs_t;
 
 /* post_config: each server whose configuration files hold a FastExcRaise
- * rule gets what its sections (the main server's and its own) can do,
+ * or FastExcWebSocket rule gets what its sections (the main server's and its own) can do,
  * unless something makes every URL of it need the mapping. Before the
  * hooks are registered (fastexc_conf_uses()). */
 void fastexc_early_read(apr_pool_t *p, server_rec *s);

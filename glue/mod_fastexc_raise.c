@@ -310,6 +310,21 @@ int fastexc_raise_send_raised(request_rec *r, int status)
            ? fastexc_raise_send(r, rc->raised) : status;
 }
 
+/* A URL left unmapped for a rule (mod_fastexc_early.c) goes on unmapped
+ * when none answered it: said once, where each kind of rule is matched. */
+void fastexc_raise_unanswered(request_rec *r, int ws)
+{
+    const fastexc_req_conf *rc = fastexc_raise_state(r);
+
+    if (rc && rc->unmapped && rc->early_ws == ws) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, FXLOGNO(0042)
+                      "FastExcRaiseEarly: the URL was not mapped to the "
+                      "filesystem for a %s that did not answer it (an <If> "
+                      "decided otherwise after translation)",
+                      ws ? "FastExcWebSocket rule" : "FastExcRaise rule");
+    }
+}
+
 /* Fixups run after access control and before every handler, mod_proxy's
  * included, with the final per-directory configuration. */
 int fastexc_raise_fixups(request_rec *r)
@@ -322,13 +337,7 @@ int fastexc_raise_fixups(request_rec *r)
     if (!dc->rules.raise.list
         || !(exc = fastexc_raise_match(r, dc->rules.raise.list,
                                        "FastExcRaise"))) {
-        const fastexc_req_conf *rc = fastexc_raise_state(r);
-        if (rc && rc->unmapped) {
-            ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, FXLOGNO(0042)
-                          "FastExcRaiseEarly: the URL was not mapped to the "
-                          "filesystem for a raise that did not happen (an "
-                          "<If> decided otherwise after translation)");
-        }
+        fastexc_raise_unanswered(r, 0);
         return DECLINED;
     }
     return fastexc_raise_send(r, fastexc_render(r, exc, exc->status));

@@ -20,6 +20,7 @@ typedef struct {
     int sent;                   /* sent directly, not by the error path */
     const char *early_uri;      /* FastExcRaiseEarly: not mapped if still */
     int early;                  /* ... On, or AUTO (FASTEXC_EARLY_*) */
+    int early_ws;               /* ... for a FastExcWebSocket rule */
     int early_most;             /* ... AUTO: fastexc_early_most() */
     int unmapped;               /* ... and the URL was not mapped */
     int ws_answered;            /* 101 sent: the connection is taken over */
@@ -70,6 +71,10 @@ const void *fastexc_raise_match(request_rec *r,
 const fastexc_exc_t *fastexc_raise_detail(request_rec *r,
                                           const fastexc_dir_conf *dc,
                                           int status);
+
+/* No rule of the kind (ws: FastExcWebSocket, else FastExcRaise) answered
+ * r: if r's URL was left unmapped for one, it goes on so (logged). */
+void fastexc_raise_unanswered(request_rec *r, int ws);
 
 int fastexc_raise_fixups(request_rec *r);
 int fastexc_raise_handler(request_rec *r);

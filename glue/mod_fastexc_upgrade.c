@@ -507,6 +507,7 @@ static __attribute__((noinline)) int fastexc_upgrade_handshake(request_rec *r)
     if (!dc->rules.ws.list
         || !(exc = fastexc_raise_match(r, dc->rules.ws.list,
                                        "FastExcWebSocket"))) {
+        fastexc_raise_unanswered(r, 1);
         return DECLINED;
     }
     /* a configured answer over HTTP (FastExcWebSocketReject http, a bad

@@ -172,6 +172,13 @@ Alias /ht $docroot/ht
 <Location /v>
     FastExcRaise 404 "v"
 </Location>
+<Location /wsr>
+    FastExcWebSocket 4003 "closed"
+</Location>
+Alias /wsdenied $docroot/denied
+<Location /wsdenied>
+    FastExcWebSocket 4003 "closed"
+</Location>
 <VirtualHost 127.0.0.1:$ports{vhost}>
     <Directory $docroot/v>
         Require all denied
@@ -199,6 +206,13 @@ $lean_dirs
 </If>
 <Location /api>
     FastExcRaise 404 "api"
+</Location>
+<Location /wsif>
+    FastExcRaiseEarly On
+    FastExcWebSocket 4003 "closed"
+    <If "-n %{REQUEST_FILENAME}">
+        FastExcWebSocket Off
+    </If>
 </Location>
 EOF
 $srv{exprmap} = fxt_httpd_start(dir => $dir, name => 'exprmap', ports => [$ports{exprmap}],
@@ -340,6 +354,17 @@ my @cases = (
     { label => 'the same with the <Location>\'s own Require: not mapped',
       srv => 'regex', path => '/own/x', status => 404,
       body => '{"detail":"own"}', mapped => 0 },
+    { label => 'an upgrade a FastExcWebSocket rule answers: not mapped',
+      srv => 'lean', ws => 1, path => '/wsr/x', status => 101,
+      close => [4003, 'closed'], mapped => 0 },
+    { label => 'the same URL without an upgrade: the rule does not answer',
+      srv => 'lean', path => '/wsr/x', status => 404, mapped => undef },
+    { label => 'a directory <Directory> denies, no upgrade: 403, nothing noted',
+      srv => 'lean', path => '/wsdenied/f.txt', status => 403,
+      body_like => $html403, mapped => undef },
+    { label => 'an upgrade to a directory <Directory> denies: mapped, 403',
+      srv => 'lean', ws => 1, path => '/wsdenied/f.txt', status => 403,
+      body_like => $html403, mapped => 1 },
     { label => 'an <If> reads the file name: mapped',
       srv => 'ifmap', path => '/api/x', status => 404,
       body => '{"detail":"api"}', mapped => undef },
@@ -354,7 +379,24 @@ my @cases = (
 for my $c (@cases) {
     my $s = $srv{ $c->{srv} };
     my $from = -s $s->{log} || 0;
-    my $res = fxt_http($ports{ $c->{port} || $c->{srv} }, path => $c->{path});
+    my $port = $ports{ $c->{port} || $c->{srv} };
+    my $res;
+    if ($c->{ws}) {
+        my ($sock, $rest);
+        ($sock, $res, $rest) = fxt_ws_open($port, $c->{path});
+        if ($c->{close}) {
+            my $want = fxt_close_frame(@{ $c->{close} });
+            fxt_read_at_least($sock, \$rest, length $want, 10);
+            is($rest, $want, "$c->{label}: its Close");
+            my $mask = "\x01\x02\x03\x04";
+            print $sock pack('CC', 0x88, 0x82), $mask,
+                fxt_mask(pack('n', 1000), $mask);
+        }
+        close $sock;
+    }
+    else {
+        $res = fxt_http($port, path => $c->{path});
+    }
     is($res->{status}, $c->{status}, "$c->{label}: status");
     is($res->{body}, $c->{body}, "$c->{label}: body") if defined $c->{body};
     like($res->{body}, $c->{body_like}, "$c->{label}: body")
@@ -364,6 +406,7 @@ for my $c (@cases) {
         is($res->{headers}{ lc $name }[0], $value, "$c->{label}: $name");
     }
     my $log = fxt_log($s, $from);
+    unlike($log, qr/FX0042:/, "$c->{label}: no rule missed its unmapped URL");
     is($res->{headers}{'content-type'}[0], $JSON, "$c->{label}: JSON")
         if defined $c->{body};
     if (!defined $c->{mapped}) {
@@ -379,6 +422,19 @@ for my $c (@cases) {
              "$c->{label}: not mapped");
         unlike($log, qr/FX0047:/, "$c->{label}: not said mapped");
     }
+}
+
+# FastExcRaiseEarly On, and an <If> that holds only once the file name is
+# known takes the FastExcWebSocket rule away: the upgrade goes on unmapped
+# (no handler serves it: 404), said by FX0042
+{
+    my $s = $srv{ifmap};
+    my $from = -s $s->{log} || 0;
+    my ($sock, $res) = fxt_ws_open($ports{ifmap}, '/wsif/x');
+    close $sock;
+    is($res->{status}, 404, 'an <If> takes the rule away after translation: 404');
+    like(fxt_log($s, $from), qr/FX0042: FastExcRaiseEarly: the URL was not mapped to the filesystem for a FastExcWebSocket rule/,
+         'an <If> takes the rule away after translation: FX0042');
 }
 
 done_testing();
