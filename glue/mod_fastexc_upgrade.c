@@ -208,15 +208,16 @@ static void fastexc_upgrade_unbound(const fastexc_upgrade_bound_t *b)
     }
 }
 
-/* Write a Close frame on the connection and flush it, within limit. */
-apr_status_t fastexc_upgrade_write_close(conn_rec *c, apr_pool_t *p,
-                                         int code, const char *reason,
-                                         apr_size_t rlen,
-                                         apr_interval_time_t limit)
+/* Append a Close frame and a flush to bb (empty, or what goes before the
+ * frame) and pass it down c's output filters, within limit. */
+static apr_status_t fastexc_upgrade_pass_close(conn_rec *c,
+                                               apr_bucket_brigade *bb,
+                                               int code, const char *reason,
+                                               apr_size_t rlen,
+                                               apr_interval_time_t limit)
 {
     unsigned char frame[FASTEXC_WS_CLOSE_FRAME_MAX];
     apr_size_t flen = fastexc_ws_close_frame(frame, code, reason, rlen);
-    apr_bucket_brigade *bb = apr_brigade_create(p, c->bucket_alloc);
     fastexc_upgrade_bound_t bound;
     apr_status_t rv;
 
@@ -231,15 +232,28 @@ apr_status_t fastexc_upgrade_write_close(conn_rec *c, apr_pool_t *p,
     return rv;
 }
 
-/* Send a Close frame on the connection, then wait for the client's. */
+apr_status_t fastexc_upgrade_write_close(conn_rec *c, apr_pool_t *p,
+                                         int code, const char *reason,
+                                         apr_size_t rlen,
+                                         apr_interval_time_t limit)
+{
+    return fastexc_upgrade_pass_close(c, apr_brigade_create(p,
+                                                            c->bucket_alloc),
+                                      code, reason, rlen, limit);
+}
+
+/* Send a Close frame on the connection, after head if not NULL (the 101
+ * fastexc_upgrade_switch() left unsent), then wait for the client's. */
 static apr_status_t fastexc_upgrade_send_close(conn_rec *c, request_rec *r,
+                                               apr_bucket_brigade *head,
                                                int code, const char *reason,
                                                apr_size_t rlen,
                                                apr_interval_time_t timeout)
 {
-    apr_status_t rv = fastexc_upgrade_write_close(c, r ? r->pool : c->pool,
-                                                  code,
-                                             reason, rlen, timeout);
+    apr_pool_t *p = r ? r->pool : c->pool;
+    apr_status_t rv = fastexc_upgrade_pass_close(
+        c, head ? head : apr_brigade_create(p, c->bucket_alloc), code,
+        reason, rlen, timeout);
 
     if (rv == APR_SUCCESS) {
         fastexc_upgrade_await_close(c, r, timeout);
@@ -249,30 +263,51 @@ static apr_status_t fastexc_upgrade_send_close(conn_rec *c, request_rec *r,
 
 /* Answer the opening handshake with 101 and take the connection over, as
  * ap_proxy_tunnel_create() does: from here on, bytes are WebSocket frames
- * on c, and the connection closes after this request. */
-static void fastexc_upgrade_switch(request_rec *r)
+ * on c, and the connection closes after this request. Over HTTP/1.1 the
+ * 101 is returned unsent, for fastexc_upgrade_send_close(); else NULL. */
+static apr_bucket_brigade *fastexc_upgrade_switch(request_rec *r)
 {
     conn_rec *c = r->connection;
     const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                       &fastexc_module);
     char accept[FASTEXC_WS_ACCEPT_LEN + 1];
-    fastexc_upgrade_bound_t bound;
+    apr_bucket_brigade *head = NULL;
 
     fastexc_ws_accept(apr_table_get(r->headers_in, "Sec-WebSocket-Key"),
                       accept);
     apr_table_clear(r->headers_out);
-    apr_table_setn(r->headers_out, "Upgrade", "websocket");
-    apr_table_setn(r->headers_out, "Connection", "Upgrade");
-    apr_table_set(r->headers_out, "Sec-WebSocket-Accept", accept);
     r->status = HTTP_SWITCHING_PROTOCOLS;
     r->status_line = "101 Switching Protocols";
     fastexc_raise_state_make(r)->ws_answered = 1;
-    fastexc_upgrade_bound(c, fastexc_conf_ws_timeout(dc), &bound);
-    ap_send_interim_response(r, 1);
-    fastexc_upgrade_unbound(&bound);
+    if (c->master) {
+        /* an HTTP/2 stream: mod_http2 answers RFC 8441's CONNECT from
+         * what ap_send_interim_response() writes */
+        fastexc_upgrade_bound_t bound;
+        apr_table_setn(r->headers_out, "Upgrade", "websocket");
+        apr_table_setn(r->headers_out, "Connection", "Upgrade");
+        apr_table_set(r->headers_out, "Sec-WebSocket-Accept", accept);
+        fastexc_upgrade_bound(c, fastexc_conf_ws_timeout(dc), &bound);
+        ap_send_interim_response(r, 1);
+        fastexc_upgrade_unbound(&bound);
+    }
+    else {
+        /* the bytes ap_send_interim_response() writes (server/protocol.c),
+         * without its flush: the Close goes in the same write, one segment
+         * the client reads at once */
+        const char *line = apr_pstrcat(r->pool, AP_SERVER_PROTOCOL " ",
+                                       r->status_line, CRLF
+                                       "Upgrade: websocket" CRLF
+                                       "Connection: Upgrade" CRLF
+                                       "Sec-WebSocket-Accept: ", accept,
+                                       CRLF CRLF, NULL);
+        head = apr_brigade_create(r->pool, c->bucket_alloc);
+        APR_BRIGADE_INSERT_TAIL(head, apr_bucket_pool_create(
+            line, strlen(line), r->pool, c->bucket_alloc));
+    }
     /* the close handshake has its own timeout */
     ap_remove_input_filter_byhandle(c->input_filters, "reqtimeout");
     c->keepalive = AP_CONN_CLOSE;
+    return head;
 }
 
 /* The handshake errors RFC 6455 4.2.2 asks for, as HTTP exceptions; 0 if
@@ -317,6 +352,7 @@ static int fastexc_upgrade_answer(request_rec *r, int code, const char *reason,
     const fastexc_dir_conf *dc = ap_get_module_config(r->per_dir_config,
                                                       &fastexc_module);
     const fastexc_req_conf *rc = fastexc_raise_state(r);
+    apr_bucket_brigade *head;
     const char *detail;
     int status, version_header;
 
@@ -343,13 +379,13 @@ static int fastexc_upgrade_answer(request_rec *r, int code, const char *reason,
             r, "WebSocket handshake", status, detail,
             HTTP_INTERNAL_SERVER_ERROR), h);
     }
-    fastexc_upgrade_switch(r);
+    head = fastexc_upgrade_switch(r);
     r->output_filters = r->proto_output_filters = r->connection->output_filters;
     r->input_filters = r->proto_input_filters = r->connection->input_filters;
     fastexc_account_ws_cause(r, code, reason, rlen, NULL,
                              FASTEXC_CAUSE_ANSWER);
-    fastexc_upgrade_send_close(r->connection, r, code, reason, rlen,
-                          fastexc_conf_ws_timeout(dc));
+    fastexc_upgrade_send_close(r->connection, r, head, code, reason, rlen,
+                               fastexc_conf_ws_timeout(dc));
     return DONE;
 }
 
@@ -479,7 +515,8 @@ apr_status_t fastexc_websocket_close(conn_rec *c, int code,
                   "WebSocket closed with %d, reason \"%s\"", code,
                   apr_pstrmemdup(c->pool, reason, rlen));
     c->keepalive = AP_CONN_CLOSE;
-    return fastexc_upgrade_send_close(c, NULL, code, reason, rlen, timeout);
+    return fastexc_upgrade_send_close(c, NULL, NULL, code, reason, rlen,
+                                      timeout);
 }
 
 /* An upgrade another module may answer and later close itself with
@@ -655,9 +692,10 @@ static apr_status_t fastexc_upgrade_filter(ap_filter_t *f,
         fastexc_account_ws_cause(r, ctx->code, ctx->reason, ctx->reason_len,
                                  apr_psprintf(r->pool, "instead of HTTP %d",
                                               r->status), ctx->cause);
-        fastexc_upgrade_switch(r);
-        fastexc_upgrade_send_close(r->connection, r, ctx->code, ctx->reason,
-                              ctx->reason_len, fastexc_conf_ws_timeout(dc));
+        fastexc_upgrade_send_close(r->connection, r,
+                                   fastexc_upgrade_switch(r), ctx->code,
+                                   ctx->reason, ctx->reason_len,
+                                   fastexc_conf_ws_timeout(dc));
     }
     for (e = APR_BRIGADE_FIRST(bb); e != APR_BRIGADE_SENTINEL(bb);
          e = APR_BUCKET_NEXT(e)) {
