@@ -142,7 +142,7 @@ sanitize:
 # in fuzz/corpus/<target>/ (crashes found become files there, regression
 # cases replayed on every run); make test runs each for a few seconds.
 
-FUZZ_TARGETS = json header template envelope ws accept
+FUZZ_TARGETS = json header template envelope ws accept fs
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_BINS = $(addprefix fuzz/build/fuzz_,$(FUZZ_TARGETS))
