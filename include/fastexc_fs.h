@@ -44,8 +44,9 @@ int fastexc_fs_covers(const char *dir, const char *filename);
 
 /** Whether path is already as ap_directory_walk() makes a file name
  *  before matching sections (apr_filepath_merge, not relative): absolute,
- *  with no empty, "." or ".." segment and no trailing "/". No: it must be
- *  merged first (the merge may still leave it unchanged). */
+ *  shorter than APR_PATH_MAX / 2, with no empty, "." or ".." segment and
+ *  no trailing "/". No: it must be merged first (the merge may still leave
+ *  it unchanged, or refuse it). */
 int fastexc_fs_canonical(const char *path);
 
 #endif /* FASTEXC_FS_H */

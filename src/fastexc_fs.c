@@ -5,6 +5,7 @@
  */
 #include <string.h>
 
+#include "apr.h"
 #include "apr_lib.h"
 #include "apr_strings.h"
 
@@ -164,7 +165,9 @@ int fastexc_fs_canonical(const char *path)
 {
     const char *seg = path;
 
-    if (*path != '/') {
+    /* apr_filepath_merge() refuses a name near APR_PATH_MAX (4,093 bytes
+     * here): a long one is left to it, as ap_directory_walk() leaves it */
+    if (*path != '/' || strlen(path) >= APR_PATH_MAX / 2) {
         return 0;
     }
     while (*seg == '/') {

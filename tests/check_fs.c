@@ -6,6 +6,9 @@
  */
 #include <check.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "apr.h"
 
 #include "check_fastexc.h"
 #include "fastexc_fs.h"
@@ -167,6 +170,24 @@ START_TEST(test_fs_canonical)
 }
 END_TEST
 
+/* A name as long as apr_filepath_merge() refuses (4,093 bytes: found by
+ * fuzz_fs) is not taken as canonical; one just short of the bound is. */
+START_TEST(test_fs_canonical_long)
+{
+    char path[APR_PATH_MAX + 1];
+
+    memset(path, 'a', sizeof(path));
+    path[0] = '/';
+    path[4093] = '\0';
+    ck_assert_int_eq(fastexc_fs_canonical(path), 0);
+    path[APR_PATH_MAX / 2 - 1] = '\0';
+    ck_assert_int_eq(fastexc_fs_canonical(path), 1);
+    path[APR_PATH_MAX / 2 - 1] = 'a';
+    path[APR_PATH_MAX / 2] = '\0';
+    ck_assert_int_eq(fastexc_fs_canonical(path), 0);
+}
+END_TEST
+
 TCase *check_fs_tcase(void)
 {
     TCase *tc = tcase_create("fs");
@@ -175,5 +196,6 @@ TCase *check_fs_tcase(void)
     tcase_add_loop_test(tc, test_fs_reads_map, 0, N(reads_cases));
     tcase_add_loop_test(tc, test_fs_covers, 0, N(covers_cases));
     tcase_add_loop_test(tc, test_fs_canonical, 0, N(canonical_cases));
+    tcase_add_test(tc, test_fs_canonical_long);
     return tc;
 }
