@@ -468,14 +468,35 @@ char *fastexc_envelope_render(apr_pool_t *p, const fastexc_envelope_t *env,
                               apr_size_t *len, int *repaired)
 {
     fastexc_envelope_run_t run;
+    /* the pieces in an array on the stack, grown into p by
+     * apr_array_push() past 32 (it never frees what it outgrew): most
+     * envelopes take a dozen, and one render allocates nothing but the
+     * body */
+    struct iovec pieces[32];
+    apr_array_header_t out_pieces;
+    char status[4];
     char *out;
 
     memset(&run, 0, sizeof(run));
     run.p = p;
     run.v = v;
     run.omit = env->omit;
-    run.out = apr_array_make(p, 16, sizeof(struct iovec));
-    run.status = apr_itoa(p, v->status);
+    out_pieces.pool = p;
+    out_pieces.elt_size = sizeof(struct iovec);
+    out_pieces.nelts = 0;
+    out_pieces.nalloc = (int)(sizeof(pieces) / sizeof(pieces[0]));
+    out_pieces.elts = (char *)pieces;
+    run.out = &out_pieces;
+    if (v->status >= 100 && v->status <= 999) {
+        status[0] = (char)('0' + v->status / 100);
+        status[1] = (char)('0' + v->status / 10 % 10);
+        status[2] = (char)('0' + v->status % 10);
+        status[3] = '\0';
+        run.status = status;
+    }
+    else {
+        run.status = apr_itoa(p, v->status);
+    }
     if (fastexc_envelope_run(&run, env->root) < 0) {
         return NULL;
     }

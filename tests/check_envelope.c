@@ -123,6 +123,20 @@ static const struct {
       "{\"z\":{\"b\":[1,{\"c\":true}],\"a\":0},\"a\":500}", 0 },
     { "an empty object",
       "{}", 0, 500, "\"x\"", NULL, NULL, { { { NULL } } }, "{}", 0 },
+    { "more pieces than the stack holds (24 members, each a placeholder)",
+      "{\"a\":\"%{status}\",\"b\":\"%{status}\",\"c\":\"%{status}\",\"d\""
+      ":\"%{status}\",\"e\":\"%{status}\",\"f\":\"%{status}\",\"g\":\"%{s"
+      "tatus}\",\"h\":\"%{status}\",\"i\":\"%{status}\",\"j\":\"%{status}"
+      "\",\"k\":\"%{status}\",\"l\":\"%{status}\",\"m\":\"%{status}\",\"n"
+      "\":\"%{status}\",\"o\":\"%{status}\",\"p\":\"%{status}\",\"q\":\"%"
+      "{status}\",\"r\":\"%{status}\",\"s\":\"%{status}\",\"t\":\"%{statu"
+      "s}\",\"u\":\"%{status}\",\"v\":\"%{status}\",\"w\":\"%{status}\","
+      "\"x\":\"%{status}\"}",
+      0, 404, "\"x\"", NULL, NULL, { { { NULL } } },
+      "{\"a\":404,\"b\":404,\"c\":404,\"d\":404,\"e\":404,\"f\":404,\"g\""
+      ":404,\"h\":404,\"i\":404,\"j\":404,\"k\":404,\"l\":404,\"m\":404,"
+      "\"n\":404,\"o\":404,\"p\":404,\"q\":404,\"r\":404,\"s\":404,\"t\":"
+      "404,\"u\":404,\"v\":404,\"w\":404,\"x\":404}", 0 },
 };
 
 START_TEST(test_envelope_render)
