@@ -177,7 +177,7 @@ int fastexc_conf_uses(server_rec *s)
     for (vs = s; vs; vs = vs->next) {
         const fastexc_srv_conf *sc = ap_get_module_config(vs->module_config,
                                                           &fastexc_module);
-        uses |= (sc->early.any == 1 || sc->early.fs ? FASTEXC_USES_EARLY : 0)
+        uses |= (fastexc_conf_raise_early_any(vs) ? FASTEXC_USES_EARLY : 0)
                 | (sc->negotiate.any == 1 ? FASTEXC_USES_NEGOTIATE : 0)
                 | (sc->upgrade.any == 1 ? FASTEXC_USES_UPGRADE : 0);
     }

@@ -230,19 +230,16 @@ int fastexc_early_own_require(const cmd_parms *cmd)
 }
 
 /* For a URL its scope (r's configuration: the <Location>s') surely
- * raises with FastExcRaiseEarly unset: the most a section that covers its
- * file may do (FASTEXC_FS_*) and leave the answer as it is. */
-static int fastexc_early_most(request_rec *r, int own_require)
+ * raises with FastExcRaiseEarly unset, in a server whose sections are fs:
+ * the most a section that covers its file may do (FASTEXC_FS_*) and leave
+ * the answer as it is. */
+static int fastexc_early_most(request_rec *r, const fastexc_early_fs_t *fs,
+                              int own_require)
 {
-    const fastexc_srv_conf *sc = ap_get_module_config(r->server->module_config,
-                                                      &fastexc_module);
-
     /* a Require of the <Location>'s own replaces theirs; else a grant is
      * what no Require gives, unless an AuthType (r's scope is the
-     * <Location>s' now) needs one. No fs: fastexc_early_unmapped() says
-     * no. */
-    return own_require && sc->early.fs && !sc->early.fs->merging
-           ? FASTEXC_FS_REQUIRES
+     * <Location>s' now) needs one */
+    return own_require && !fs->merging ? FASTEXC_FS_REQUIRES
            : ap_auth_type(r) ? FASTEXC_FS_INERT : FASTEXC_FS_GRANTS;
 }
 
@@ -298,6 +295,8 @@ static int fastexc_early_unmapped(request_rec *r, int most)
  * <Location> runs after, as always. */
 int fastexc_early_translate(request_rec *r)
 {
+    const fastexc_srv_conf *sc = ap_get_module_config(r->server->module_config,
+                                                      &fastexc_module);
     const fastexc_dir_conf *dc;
     const apr_array_header_t *rules;
     const fastexc_rule_t *first;
@@ -314,8 +313,11 @@ int fastexc_early_translate(request_rec *r)
     if (!rules && dc->rules.ws.list && fastexc_upgrade_is(r)) {
         rules = dc->rules.ws.list;
     }
+    /* left to the sections: only where a server's may leave it unmapped
+     * (else nothing is noted, and the URL is mapped as always) */
     if (rules
         && (early = fastexc_conf_raise_early(dc)) != FASTEXC_EARLY_OFF
+        && (early == FASTEXC_EARLY_ON || sc->early.fs)
         && (first = APR_ARRAY_IDX(rules, 0, const fastexc_rule_t *))
         && !first->cond) {
         rc = fastexc_raise_state_make(r);
@@ -323,7 +325,7 @@ int fastexc_early_translate(request_rec *r)
         rc->early = early;
         rc->early_ws = rules != dc->rules.raise.list;
         if (early == FASTEXC_EARLY_AUTO) {
-            rc->early_most = fastexc_early_most(r,
+            rc->early_most = fastexc_early_most(r, sc->early.fs,
                                                 dc->http.own_require == 1);
         }
     }
