@@ -188,15 +188,7 @@ EOF
 
 # what the mapping finds read by an <If>, by an expression of ours, and
 # links refused server-wide: every raise of the server is mapped
-my $lean_dirs = <<"EOF";
-DocumentRoot $docroot
-<Directory />
-    AllowOverride None
-</Directory>
-<Directory $docroot>
-    Require all granted
-</Directory>
-EOF
+my $lean_dirs = fxt_lean_dirs($docroot);
 $srv{ifmap} = fxt_httpd_start(dir => $dir, name => 'ifmap', ports => [$ports{ifmap}],
     modules => \@modules, conf => <<"EOF");
 Listen 127.0.0.1:$ports{ifmap}

@@ -39,15 +39,7 @@ put("$docroot/$_/file.txt", $file) for qw(m denied);
 put("$docroot/$_/.htaccess", "FastExcNegotiate On\n") for qw(list fileinfo);
 
 my %ports = map { $_ => fx_free_port() } qw(lean vhost list fileinfo later);
-my $common = <<"EOF";
-DocumentRoot $docroot
-<Directory />
-    AllowOverride None
-</Directory>
-<Directory $docroot>
-    Require all granted
-</Directory>
-EOF
+my $common = fxt_lean_dirs($docroot);
 
 # nothing of ours at server level; each scope sets one field
 fxt_httpd_start(dir => $dir, name => 'lean',

@@ -23,7 +23,7 @@ our @EXPORT = qw(fxt_tempdir fxt_libexec fxt_have_module fxt_httpd_start
                  fxt_httpd_stop
                  fxt_log fxt_backend_start fxt_backend_kill fxt_connect
                  fxt_http fxt_ws_open fxt_read_to_eof fxt_close_frame
-                 fxt_read_at_least fxt_self_signed fxt_mask);
+                 fxt_read_at_least fxt_self_signed fxt_mask fxt_lean_dirs);
 
 my $TIMEOUT = 10;
 
@@ -128,6 +128,22 @@ EOF
         sleep 0.1;
     }
     return \%srv;
+}
+
+# A lean configuration's filesystem, as Debian's apache2.conf has it but
+# for its denial of /: no .htaccess looked for anywhere, the document root
+# granted.
+sub fxt_lean_dirs {
+    my ($docroot) = @_;
+    return <<"EOF";
+DocumentRoot $docroot
+<Directory />
+    AllowOverride None
+</Directory>
+<Directory $docroot>
+    Require all granted
+</Directory>
+EOF
 }
 
 # Stop it and wait (bounded) until its parent is gone, so the next server
